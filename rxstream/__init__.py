@@ -1,0 +1,86 @@
+"""rxstream: composable ReactiveX pipelines for streaming HTTP responses.
+
+::
+
+    import rxstream as rs
+    from rxstream import operators as ops
+
+    stream = rs.from_http(url, json=request, headers=headers).pipe(
+        ops.parse_sse(), ops.sse_json(), ops.openai_chat(), ops.text()
+    )
+    await rs.run(stream, rs.sinks.console())
+"""
+
+from . import errors, models, operators, sinks, sources
+from .errors import (
+    BufferOverflow,
+    ConnectError,
+    EventTooLarge,
+    HTTPStatusError,
+    ParseError,
+    ProviderError,
+    RateLimitError,
+    StreamError,
+    StreamInterrupted,
+    StreamTimeout,
+)
+from .models import (
+    Completion,
+    Delta,
+    FinishDelta,
+    Message,
+    ReasoningDelta,
+    RefusalDelta,
+    Restart,
+    SSEEvent,
+    StreamMetrics,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+    UsageDelta,
+)
+from .sinks import collect, iterate, run
+from .sources import from_async_iterable, from_chunks, from_file, from_http
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BufferOverflow",
+    "Completion",
+    "ConnectError",
+    "Delta",
+    "EventTooLarge",
+    "FinishDelta",
+    "HTTPStatusError",
+    "Message",
+    "ParseError",
+    "ProviderError",
+    "RateLimitError",
+    "ReasoningDelta",
+    "RefusalDelta",
+    "Restart",
+    "SSEEvent",
+    "StreamError",
+    "StreamInterrupted",
+    "StreamMetrics",
+    "StreamTimeout",
+    "TextDelta",
+    "ToolCall",
+    "ToolCallDelta",
+    "Usage",
+    "UsageDelta",
+    "__version__",
+    "collect",
+    "errors",
+    "from_async_iterable",
+    "from_chunks",
+    "from_file",
+    "from_http",
+    "iterate",
+    "models",
+    "operators",
+    "run",
+    "sinks",
+    "sources",
+]

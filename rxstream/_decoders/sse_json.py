@@ -1,0 +1,39 @@
+"""SSE event data → JSON values, with an end sentinel and in-band errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import SSEEvent
+from . import Decoder
+from .inband import error_event, provider_error
+from .json import loads
+
+
+class SSEJSONDecoder(Decoder[SSEEvent, Any]):
+    """Decode each event's ``data`` as JSON; stop at the ``done`` sentinel.
+
+    An ``event: error`` or a payload with an ``error`` member raises ``ProviderError``.
+    """
+
+    __slots__ = ("_done_marker", "done", "events")
+
+    def __init__(self, *, done: str | None = "[DONE]") -> None:
+        self._done_marker = done
+        self.done = False
+        self.events = 0
+
+    def feed(self, item: SSEEvent) -> list[Any]:
+        data = item.data
+        if data == self._done_marker:
+            self.done = True
+            return []
+        self.events += 1
+        if item.event == "error":
+            raise error_event(data)
+        value = loads(data)
+        if type(value) is dict and "error" in value:
+            error = provider_error(value)
+            if error is not None:
+                raise error
+        return [value]

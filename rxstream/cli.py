@@ -1,0 +1,205 @@
+"""The ``rxstream`` command: ``demo``, ``chat`` and ``serve-mock``.
+
+The CLI is the one place that configures logging (structlog to stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import structlog
+from reactivex import Observable
+
+from . import operators as ops
+from .errors import StreamError
+from .mock import MockConfig, MockServer, serve_forever
+from .models import Completion, Delta, StreamMetrics
+from .sinks import iterate
+from .sources import from_http
+
+DEMO_PROMPT = "What is rxstream? Also, what's the weather in Paris?"
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["city"],
+        },
+    },
+}
+
+
+def configure_logging(level: str = "warning", *, json: bool = False) -> None:
+    """Send structlog events at ``level`` and above to stderr, as text or JSON lines."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    processors: list[Any] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso"),
+    ]
+    if json:
+        processors.append(structlog.processors.dict_tracebacks)
+    processors.append(renderer)
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rxstream", description="Stream LLM responses through ReactiveX pipelines."
+    )
+    parser.add_argument("--log-level", default="warning", help="debug, info, warning (default)")
+    parser.add_argument("--log-json", action="store_true", help="log JSON lines to stderr")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="stream an answer from the embedded mock server")
+    demo.add_argument("--tokens-per-second", type=float, default=60.0)
+
+    chat = commands.add_parser("chat", help="stream an answer from an OpenAI-compatible server")
+    chat.add_argument("prompt")
+    chat.add_argument("--base-url", help="e.g. https://api.openai.com/v1 (default: the mock)")
+    chat.add_argument("--model", default="gpt-4o-mini")
+    chat.add_argument("--system", help="a system prompt")
+    chat.add_argument(
+        "--api-key-env", default="OPENAI_API_KEY", help="environment variable with the key"
+    )
+
+    serve = commands.add_parser("serve-mock", help="run the mock OpenAI server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--text", help="answer with this text instead of the canned one")
+    serve.add_argument("--tokens-per-second", type=float, default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rxstream`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    configure_logging(args.log_level, json=args.log_json)
+    try:
+        if args.command == "demo":
+            return asyncio.run(_demo(args.tokens_per_second, sys.stdout))
+        if args.command == "chat":
+            return asyncio.run(_chat(args, sys.stdout))
+        config = MockConfig(text=args.text, tokens_per_second=args.tokens_per_second)
+        asyncio.run(serve_forever(config, host=args.host, port=args.port))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def stream_chat(
+    url: str,
+    request: dict[str, Any],
+    *,
+    headers: dict[str, str] | None,
+    out: TextIO,
+) -> tuple[Completion, StreamMetrics]:
+    """Stream one chat completion, printing its text live; return the final snapshot."""
+    reports: list[StreamMetrics] = []
+    deltas: Observable[Delta] = from_http(url, json=request, headers=headers).pipe(
+        ops.parse_sse(), ops.sse_json(), ops.openai_chat()
+    )
+    stream = deltas.pipe(ops.metrics(on_report=reports.append), ops.accumulate())
+    final = Completion()
+    printed = 0
+    # Only the newest snapshot matters for rendering, so a slow terminal may skip some.
+    async with iterate(stream, max_buffer=64, overflow="drop_oldest") as snapshots:
+        async for final in snapshots:
+            text = final.text
+            if len(text) > printed:
+                out.write(text[printed:])
+                out.flush()
+                printed = len(text)
+    out.write("\n")
+    return final, reports[-1]
+
+
+def _summary(final: Completion, report: StreamMetrics, out: TextIO) -> None:
+    for call in final.tool_calls:
+        out.write(f"tool call  {call.name}({call.arguments})  id={call.id}\n")
+    ttft = report.time_to_first_item
+    usage = final.usage
+    out.write(
+        f"time to first token {ttft * 1000:.0f} ms · " if ttft is not None else "no tokens · "
+    )
+    out.write(
+        f"{report.items} chunks in {report.duration:.2f} s "
+        f"({report.items_per_second:.0f} chunks/s) · finish reason: {final.finish_reason}\n"
+    )
+    if usage is not None:
+        out.write(
+            f"usage      {usage.prompt_tokens} prompt + {usage.completion_tokens} completion"
+            f" = {usage.total_tokens} tokens\n"
+        )
+
+
+def _request(prompt: str, model: str, *, system: str | None = None) -> dict[str, Any]:
+    messages = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": prompt})
+    return {
+        "model": model,
+        "messages": messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+
+
+async def _demo(tokens_per_second: float, out: TextIO) -> int:
+    config = MockConfig(
+        tokens_per_second=tokens_per_second,
+        tool_arguments={"get_weather": {"city": "Paris", "unit": "celsius"}},
+    )
+    async with MockServer(config) as server:
+        out.write(f"rxstream demo — streaming from the embedded mock at {server.base_url}\n")
+        out.write("pipeline   from_http → parse_sse → sse_json → openai_chat → accumulate\n\n")
+        request = _request(DEMO_PROMPT, "mock-gpt") | {"tools": [WEATHER_TOOL]}
+        try:
+            final, report = await stream_chat(server.chat_url, request, headers=None, out=out)
+        except StreamError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        out.write("\n")
+        _summary(final, report, out)
+    return 0
+
+
+async def _chat(args: argparse.Namespace, out: TextIO) -> int:
+    request = _request(args.prompt, args.model, system=args.system)
+    key = os.environ.get(args.api_key_env)
+    headers = {"Authorization": f"Bearer {key}"} if key else None
+    try:
+        if args.base_url is None:
+            async with MockServer() as server:
+                final, report = await stream_chat(
+                    server.chat_url, request, headers=headers, out=out
+                )
+        else:
+            url = args.base_url.rstrip("/") + "/chat/completions"
+            final, report = await stream_chat(url, request, headers=headers, out=out)
+    except StreamError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    _summary(final, report, sys.stderr)
+    return 0

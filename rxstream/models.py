@@ -1,0 +1,182 @@
+"""The typed values that flow through rxstream pipelines.
+
+All are frozen, slotted dataclasses. Provider operators (``openai_chat`` and friends)
+emit the *delta* types; ``accumulate()`` folds them into :class:`Completion` snapshots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+__all__ = [
+    "Completion",
+    "Delta",
+    "FinishDelta",
+    "Message",
+    "ReasoningDelta",
+    "RefusalDelta",
+    "Restart",
+    "SSEEvent",
+    "StreamMetrics",
+    "TextDelta",
+    "ToolCall",
+    "ToolCallDelta",
+    "Usage",
+    "UsageDelta",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    """One dispatched Server-Sent Event.
+
+    ``id`` is the last event id in effect when the event was dispatched (EventSource's
+    ``lastEventId``; ``None`` while none was set), ``retry`` the reconnection time in
+    milliseconds in effect (the last valid ``retry`` field so far).
+    """
+
+    data: str
+    event: str = "message"
+    id: str | None = None
+    retry: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts, normalised; ``raw`` keeps the provider's own fields."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A fragment of answer text for choice ``choice``."""
+
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalDelta:
+    """A fragment of a refusal message (OpenAI structured outputs)."""
+
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A fragment of reasoning/thinking text, kept apart from the answer text."""
+
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of tool call ``index``: ``id``/``name`` arrive once, ``arguments`` in pieces."""
+
+    index: int
+    arguments: str = ""
+    id: str | None = None
+    name: str | None = None
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FinishDelta:
+    """Choice ``choice`` finished; ``reason`` is in OpenAI's vocabulary, ``raw_reason`` as sent."""
+
+    reason: str
+    raw_reason: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UsageDelta:
+    """Token usage for the whole response (usually the last event)."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """Marker: the stream restarts from scratch; discard the partial output seen so far."""
+
+    reason: str = ""
+
+
+Delta: TypeAlias = (
+    TextDelta | RefusalDelta | ReasoningDelta | ToolCallDelta | FinishDelta | UsageDelta
+)
+"""Every event a provider operator emits."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A complete tool call; ``arguments`` is the JSON string exactly as the provider sent it."""
+
+    id: str | None
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """The assembled output of one choice."""
+
+    text: str = ""
+    refusal: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    raw_finish_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A snapshot of everything received so far, one :class:`Message` per choice index."""
+
+    choices: list[Message] = field(default_factory=list)
+    usage: Usage | None = None
+
+    @property
+    def text(self) -> str:
+        """The text of choice 0 (``""`` before any arrived)."""
+        return self.choices[0].text if self.choices else ""
+
+    @property
+    def finish_reason(self) -> str | None:
+        """The normalised finish reason of choice 0."""
+        return self.choices[0].finish_reason if self.choices else None
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls of choice 0."""
+        return self.choices[0].tool_calls if self.choices else []
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMetrics:
+    """What ``ops.metrics()`` measured, in seconds where a time.
+
+    ``time_to_first_item`` is ``None`` when nothing arrived; ``tokens_per_second`` is
+    ``None`` when the stream reported no usage.
+    """
+
+    items: int
+    duration: float
+    time_to_first_item: float | None
+    items_per_second: float
+    chars_per_second: float
+    tokens_per_second: float | None
+    gap_p50: float | None
+    gap_p99: float | None
+    chars: int = 0
+    completion_tokens: int | None = None
+    error: str | None = None

@@ -1,0 +1,28 @@
+"""rxstream's operators, grouped by what they do.
+
+Every operator is a function returning ``Callable[[Observable[A]], Observable[B]]``,
+for use in ``source.pipe(...)``. Options are checked when the operator is created.
+
+- parsing: :func:`parse_sse`, :func:`parse_ndjson`, :func:`sse_json`
+- providers: :func:`openai_chat`
+- assembly: :func:`text`, :func:`accumulate`
+- control: :func:`metrics`
+
+For standard Rx operators (``share``, ``replay``, ``last``, ``take`` …) use
+``reactivex.operators``: rxstream's operators compose with them.
+"""
+
+from ._assemble import accumulate, text
+from ._control import metrics
+from ._parse import parse_ndjson, parse_sse, sse_json
+from ._providers import openai_chat
+
+__all__ = [
+    "accumulate",
+    "metrics",
+    "openai_chat",
+    "parse_ndjson",
+    "parse_sse",
+    "sse_json",
+    "text",
+]

@@ -1,0 +1,212 @@
+"""``from_http``: an aiohttp response body as an observable of ``bytes``.
+
+Transport only: this module moves bytes and turns transport failures into rxstream's
+errors. Parsing happens downstream in operators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from ssl import SSLContext
+from typing import Any, Final
+
+import aiohttp
+import msgspec
+import structlog
+import yarl
+from reactivex import Observable
+
+from .._http_status import MAX_ERROR_BODY_READ, status_error
+from .._redact import redact_url, secrets_in
+from ..errors import ConnectError, StreamError, StreamInterrupted
+from ._task import Emitter, task_source
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+_ERROR_BODY_DEADLINE: Final = 5.0
+
+
+def from_http(
+    url: str,
+    *,
+    method: str = "POST",
+    json: Any = None,
+    headers: Mapping[str, str] | None = None,
+    session: aiohttp.ClientSession | None = None,
+    timeout: float | aiohttp.ClientTimeout | None = None,
+    follow_redirects: bool = False,
+    ssl: SSLContext | bool | None = None,
+) -> Observable[bytes]:
+    """Stream an HTTP response body as ``bytes`` chunks, as they arrive.
+
+    Cold: every subscription makes one request (use ``reactivex.operators.share()`` to
+    fan one response out to several subscribers). A non-2xx answer becomes
+    ``HTTPStatusError`` (``RateLimitError`` for 429) before any item; connection
+    failures become ``ConnectError``; a connection lost mid-body becomes
+    ``StreamInterrupted``. Disposing closes the connection at once.
+
+    Args:
+        url: ``http://`` or ``https://`` URL.
+        method: HTTP method (``POST`` for LLM APIs).
+        json: Request body, encoded as JSON.
+        headers: Request headers; credential values never appear in logs or errors.
+        session: An ``aiohttp.ClientSession`` to reuse (left open). Without one, each
+            subscription creates its own session and closes it.
+        timeout: Seconds allowed to establish the connection (default 10), or an
+            ``aiohttp.ClientTimeout``. Deadlines on the stream are ``ops.timeout()``'s.
+        follow_redirects: Redirects are refused (``HTTPStatusError``) unless true.
+        ssl: ``None`` verifies TLS (default), an ``SSLContext`` customises it, ``False``
+            disables verification (and logs a warning).
+    """
+    target = yarl.URL(url)
+    if target.scheme not in ("http", "https") or not target.host:
+        raise ValueError(f"from_http needs an absolute http(s) URL, got {redact_url(url)!r}")
+    method = method.upper()
+    request_headers = dict(headers or {})
+    secrets = secrets_in(request_headers)
+    body = None
+    if json is not None:
+        body = msgspec.json.encode(json)
+        if not any(k.lower() == "content-type" for k in request_headers):
+            request_headers["Content-Type"] = "application/json"
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        client_timeout = timeout
+    else:
+        seconds = DEFAULT_CONNECT_TIMEOUT if timeout is None else float(timeout)
+        client_timeout = aiohttp.ClientTimeout(total=None, connect=seconds, sock_connect=seconds)
+    safe_url = redact_url(url)
+    verify: SSLContext | bool = True if ssl is None else ssl
+
+    async def body_task(out: Emitter[bytes]) -> None:
+        if verify is False:
+            log.warning("tls_verification_disabled", url=safe_url)
+        own_session = session is None
+        client = session or aiohttp.ClientSession()
+        response: aiohttp.ClientResponse | None = None
+        started = time.perf_counter()
+        log.debug("request_started", method=method, url=safe_url)
+        try:
+            failure: StreamError | None = None
+            try:
+                response = await client.request(
+                    method,
+                    target,
+                    data=body,
+                    headers=request_headers,
+                    allow_redirects=follow_redirects,
+                    ssl=verify,
+                    timeout=client_timeout,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failure = _connect_error(exc, safe_url)
+            if failure is not None:
+                raise failure
+            assert response is not None
+            out.on_dispose(response.close)
+            log.debug(
+                "response_headers",
+                status=response.status,
+                content_type=response.content_type,
+                elapsed=round(time.perf_counter() - started, 6),
+            )
+            if not 200 <= response.status < 300:
+                raise await _read_status_error(response, safe_url, secrets)
+            await _pump(response, out, started)
+        except asyncio.CancelledError:
+            log.debug("stream_cancelled", url=safe_url)
+            raise
+        except StreamError as error:
+            log.info("stream_failed", url=safe_url, error=type(error).__name__)
+            raise
+        finally:
+            if response is not None:
+                response.close()
+            if own_session:
+                await client.close()
+
+    return task_source(body_task, name="from_http")
+
+
+async def _pump(response: aiohttp.ClientResponse, out: Emitter[bytes], started: float) -> None:
+    chunks = received = 0
+    first: float | None = None
+    failure: StreamInterrupted | None = None
+    try:
+        async for chunk in response.content.iter_any():
+            if first is None:
+                first = time.perf_counter() - started
+                log.debug("first_chunk", time_to_first_chunk=round(first, 6))
+            chunks += 1
+            received += len(chunk)
+            out.emit(chunk)
+    except asyncio.CancelledError:
+        raise
+    except (aiohttp.ClientError, ConnectionError, asyncio.IncompleteReadError) as exc:
+        failure = StreamInterrupted(
+            f"The connection broke mid-stream after {received} bytes "
+            f"({type(exc).__name__}: {_reason(exc)}). Retry the request; the partial "
+            "output is on this error.",
+        )
+    if failure is not None:
+        raise failure
+    log.debug(
+        "stream_completed",
+        chunks=chunks,
+        bytes=received,
+        duration=round(time.perf_counter() - started, 6),
+        time_to_first_chunk=None if first is None else round(first, 6),
+    )
+
+
+async def _read_status_error(
+    response: aiohttp.ClientResponse, url: str, secrets: list[str]
+) -> StreamError:
+    body = bytearray()
+    try:
+        async with asyncio.timeout(_ERROR_BODY_DEADLINE):
+            while len(body) < MAX_ERROR_BODY_READ:
+                piece = await response.content.read(MAX_ERROR_BODY_READ - len(body))
+                if not piece:
+                    break
+                body += piece
+    except (TimeoutError, aiohttp.ClientError, ConnectionError):
+        pass  # the status alone is the error; quote whatever body arrived
+    response.close()  # never drain a possibly huge error body
+    return status_error(
+        status=response.status,
+        reason=response.reason or "",
+        url=url,
+        headers=response.headers,
+        body=bytes(body),
+        secrets=secrets,
+    )
+
+
+def _connect_error(exc: BaseException, url: str) -> ConnectError:
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return ConnectError(
+            f"TLS verification failed for {url} ({_reason(exc)}). Fix the server's "
+            "certificate or pass ssl= an SSLContext that trusts it."
+        )
+    if isinstance(exc, TimeoutError):
+        return ConnectError(
+            f"Could not connect to {url} in time. Check the address, or raise timeout=."
+        )
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return ConnectError(
+            f"The server at {url} closed the connection before answering. Retrying may help."
+        )
+    return ConnectError(
+        f"Could not connect to {url} ({type(exc).__name__}: {_reason(exc)}). "
+        "Check that the server is running and the URL is right."
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:200]
