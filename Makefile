@@ -19,8 +19,8 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check rxstream tests examples benchmarks
-	$(VENV)/bin/ruff format --check rxstream tests examples benchmarks
+	$(VENV)/bin/ruff check rxstream tests examples
+	$(VENV)/bin/ruff format --check rxstream tests examples
 	$(VENV)/bin/mypy --strict rxstream
 
 clean:

@@ -69,14 +69,31 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rxstream", description="Stream LLM responses through ReactiveX pipelines."
     )
-    parser.add_argument("--log-level", default="warning", help="debug, info, warning (default)")
-    parser.add_argument("--log-json", action="store_true", help="log JSON lines to stderr")
+    # Logging options work before or after the subcommand; SUPPRESS keeps a subcommand
+    # from resetting a value given before it.
+    logging_options = argparse.ArgumentParser(add_help=False)
+    for target, default in ((parser, None), (logging_options, argparse.SUPPRESS)):
+        target.add_argument(
+            "--log-level",
+            default=default or "warning",
+            choices=["debug", "info", "warning", "error"],
+            help="log events at this level and above to stderr (default: warning)",
+        )
+        target.add_argument(
+            "--log-json",
+            action="store_true",
+            default=default or False,
+            help="log JSON lines instead of text",
+        )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="stream an answer from the embedded mock server")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, parents=[logging_options])
+
+    demo = command("demo", "stream an answer from the embedded mock server")
     demo.add_argument("--tokens-per-second", type=float, default=60.0)
 
-    chat = commands.add_parser("chat", help="stream an answer from an OpenAI-compatible server")
+    chat = command("chat", "stream an answer from an OpenAI-compatible server")
     chat.add_argument("prompt")
     chat.add_argument("--base-url", help="e.g. https://api.openai.com/v1 (default: the mock)")
     chat.add_argument("--model", default="gpt-4o-mini")
@@ -85,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
         "--api-key-env", default="OPENAI_API_KEY", help="environment variable with the key"
     )
 
-    serve = commands.add_parser("serve-mock", help="run the mock OpenAI server")
+    serve = command("serve-mock", "run the mock OpenAI server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--text", help="answer with this text instead of the canned one")

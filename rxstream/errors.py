@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 __all__ = [
     "BufferOverflow",
     "ConnectError",
@@ -66,12 +68,12 @@ class ConnectError(StreamError):
 class HTTPStatusError(StreamError):
     """The server answered with a non-2xx status before any data was streamed.
 
-    ``headers`` are the response headers with credentials redacted; ``body`` is an
-    excerpt of at most 2 KiB of the response body.
+    ``headers`` are the response headers (case-insensitive) with credentials
+    redacted; ``body`` is an excerpt of at most 2 KiB of the response body.
     """
 
     status: int
-    headers: Mapping[str, str]
+    headers: CIMultiDictProxy[str]
     body: str
 
     def __init__(
@@ -85,7 +87,7 @@ class HTTPStatusError(StreamError):
     ) -> None:
         super().__init__(message, attempts=attempts)
         self.status = status
-        self.headers = dict(headers or {})
+        self.headers = CIMultiDictProxy(CIMultiDict(headers or {}))
         self.body = body
 
 

@@ -100,6 +100,73 @@ async def _drive(source: Observable[T], on_item: Callable[[T], Any]) -> None:
         subscription.dispose()
 
 
+class _Channel(Generic[T]):
+    """The bounded queue between a subscription and its consumer.
+
+    Kept apart from :class:`iterate` so the subscription's callbacks reference only the
+    channel: the iterator object stays collectable while the source is still running.
+    """
+
+    __slots__ = ("closed", "end", "max", "overflow", "queue", "subscription", "waiter")
+
+    def __init__(self, max_buffer: int, overflow: Overflow) -> None:
+        self.max = max_buffer
+        self.overflow = overflow
+        self.queue: deque[T] = deque()
+        self.end: BaseException | None = None  # StopAsyncIteration or the stream's error
+        self.waiter: asyncio.Future[None] | None = None
+        self.subscription: abc.DisposableBase | None = None
+        self.closed = False
+
+    def start(self, source: Observable[T]) -> None:
+        if self.subscription is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self.subscription = Disposable()  # a placeholder while subscribe runs
+        self.subscription = source.subscribe(
+            self.on_next, self.on_error, self.on_completed, scheduler=AsyncIOScheduler(loop)
+        )
+        if isinstance(self.end, BufferOverflow):
+            self.dispose()  # overflowed during a synchronous subscribe
+
+    def dispose(self) -> None:
+        if self.subscription is not None:
+            self.subscription.dispose()
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def on_next(self, item: T) -> None:
+        if self.end is not None or self.closed:
+            return
+        if len(self.queue) >= self.max:
+            if self.overflow == "drop_oldest":
+                self.queue.popleft()
+            else:
+                self.end = BufferOverflow(
+                    f"The consumer fell {self.max} items behind the stream; it was stopped. "
+                    "Consume faster, raise max_buffer, or use overflow='drop_oldest'.",
+                    limit=self.max,
+                )
+                self.dispose()
+                self.wake()
+                return
+        self.queue.append(item)
+        self.wake()
+
+    def on_error(self, error: Exception) -> None:
+        if self.end is None:
+            self.end = error
+        self.wake()
+
+    def on_completed(self) -> None:
+        if self.end is None:
+            self.end = StopAsyncIteration()
+        self.wake()
+
+
 class iterate(Generic[T]):  # lowercase: used like a function, `async for x in rs.iterate(obs)`
     """Consume an observable with ``async for``, through a bounded queue.
 
@@ -130,19 +197,13 @@ class iterate(Generic[T]):  # lowercase: used like a function, `async for x in r
         if overflow not in ("error", "drop_oldest"):
             raise ValueError("overflow must be 'error' or 'drop_oldest'")
         self._source = source
-        self._max = max_buffer
-        self._overflow = overflow
-        self._queue: deque[T] = deque()
-        self._end: BaseException | None = None  # StopAsyncIteration or the stream's error
-        self._waiter: asyncio.Future[None] | None = None
-        self._subscription: abc.DisposableBase | None = None
-        self._closed = False
+        self._channel: _Channel[T] = _Channel(max_buffer, overflow)
 
     def __aiter__(self) -> iterate[T]:
         return self
 
     async def __aenter__(self) -> iterate[T]:
-        self._start()
+        self._channel.start(self._source)
         return self
 
     async def __aexit__(
@@ -154,82 +215,36 @@ class iterate(Generic[T]):  # lowercase: used like a function, `async for x in r
         await self.aclose()
 
     async def __anext__(self) -> T:
-        if self._subscription is None and not self._closed:
-            self._start()
-        while not self._queue:
-            if self._end is not None or self._closed:
-                self._dispose()
-                end = self._end
+        channel = self._channel
+        if channel.subscription is None and not channel.closed:
+            channel.start(self._source)
+        while not channel.queue:
+            if channel.end is not None or channel.closed:
+                channel.dispose()
+                end = channel.end
                 if end is None or isinstance(end, StopAsyncIteration):
                     raise StopAsyncIteration
-                self._end = StopAsyncIteration()  # raise the error once, then stop
+                channel.end = StopAsyncIteration()  # raise the error once, then stop
                 raise end
-            self._waiter = asyncio.get_running_loop().create_future()
+            channel.waiter = asyncio.get_running_loop().create_future()
             try:
-                await self._waiter
+                await channel.waiter
             except asyncio.CancelledError:
-                self._dispose()
+                channel.dispose()
                 raise
             finally:
-                self._waiter = None
-        return self._queue.popleft()
+                channel.waiter = None
+        return channel.queue.popleft()
 
     async def aclose(self) -> None:
         """Stop consuming: dispose the subscription and drop buffered items."""
-        self._closed = True
-        self._queue.clear()
-        self._dispose()
+        self._channel.closed = True
+        self._channel.queue.clear()
+        self._channel.dispose()
 
     def __del__(self) -> None:
         # `async for ... : break` leaves no other handle to clean up with: dispose here
         # so the connection closes as soon as the iterator is dropped.
-        self._dispose()
-
-    def _start(self) -> None:
-        if self._subscription is not None:
-            return
-        loop = asyncio.get_running_loop()
-        self._subscription = Disposable()  # a placeholder while subscribe runs
-        self._subscription = self._source.subscribe(
-            self._on_next, self._on_error, self._on_completed, scheduler=AsyncIOScheduler(loop)
-        )
-        if isinstance(self._end, BufferOverflow):
-            self._dispose()  # overflowed during a synchronous subscribe
-
-    def _dispose(self) -> None:
-        subscription = self._subscription
-        if subscription is not None:
-            subscription.dispose()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def _on_next(self, item: T) -> None:
-        if self._end is not None or self._closed:
-            return
-        if len(self._queue) >= self._max:
-            if self._overflow == "drop_oldest":
-                self._queue.popleft()
-            else:
-                self._end = BufferOverflow(
-                    f"The consumer fell {self._max} items behind the stream; it was stopped. "
-                    "Consume faster, raise max_buffer, or use overflow='drop_oldest'.",
-                    limit=self._max,
-                )
-                self._dispose()
-                self._wake()
-                return
-        self._queue.append(item)
-        self._wake()
-
-    def _on_error(self, error: Exception) -> None:
-        if self._end is None:
-            self._end = error
-        self._wake()
-
-    def _on_completed(self) -> None:
-        if self._end is None:
-            self._end = StopAsyncIteration()
-        self._wake()
+        channel = getattr(self, "_channel", None)
+        if channel is not None:
+            channel.dispose()

@@ -121,6 +121,7 @@ def from_http(
             log.debug("stream_cancelled", url=safe_url)
             raise
         except StreamError as error:
+            error.attempts = max(error.attempts, 1)  # this subscription made one request
             log.info("stream_failed", url=safe_url, error=type(error).__name__)
             raise
         finally:

@@ -1,0 +1,49 @@
+"""Fixtures: servers on 127.0.0.1 only, and leak checks after every networked test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiohttp import web
+
+from rxstream.mock import MockConfig, MockServer
+from rxstream.sources._task import pending_tasks
+
+Serve = Callable[[web.Application], Awaitable[str]]
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Serve]:
+    """Start aiohttp apps on free loopback ports; yields a function returning the base URL."""
+    runners: list[web.AppRunner] = []
+
+    async def start(app: web.Application) -> str:
+        runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runners.append(runner)
+        host, port = runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def mock_server() -> AsyncIterator[MockServer]:
+    """The embedded mock, streaming as fast as it can."""
+    async with MockServer(MockConfig(text="Hello there. How are you today?")) as server:
+        yield server
+
+
+@pytest.fixture
+async def no_leaks() -> AsyncIterator[None]:
+    """After the test: every rxstream source task finished (a cancelled one gets 1 s)."""
+    yield
+    leftover = pending_tasks()
+    if leftover:
+        await asyncio.wait(leftover, timeout=1.0)
+    assert pending_tasks() == [], "rxstream tasks still running after the test"

@@ -1,0 +1,42 @@
+"""The public surface is deliberate: adding or removing a name is a visible change."""
+
+from __future__ import annotations
+
+import rxstream
+import rxstream.errors
+import rxstream.operators
+import rxstream.sinks
+import rxstream.sources
+
+
+def test_top_level_all() -> None:
+    assert rxstream.__all__ == sorted(rxstream.__all__)
+    assert set(rxstream.__all__) == {
+        "BufferOverflow", "Completion", "ConnectError", "Delta", "EventTooLarge",
+        "FinishDelta", "HTTPStatusError", "Message", "ParseError", "ProviderError",
+        "RateLimitError", "ReasoningDelta", "RefusalDelta", "Restart", "SSEEvent",
+        "StreamError", "StreamInterrupted", "StreamMetrics", "StreamTimeout", "TextDelta",
+        "ToolCall", "ToolCallDelta", "Usage", "UsageDelta", "__version__", "collect",
+        "errors", "from_async_iterable", "from_chunks", "from_file", "from_http",
+        "iterate", "models", "operators", "run", "sinks", "sources",
+    }  # fmt: skip
+
+
+def test_operator_all() -> None:
+    assert rxstream.operators.__all__ == [
+        "accumulate", "metrics", "openai_chat", "parse_ndjson", "parse_sse", "sse_json", "text",
+    ]  # fmt: skip
+
+
+def test_every_exported_name_exists_and_is_documented() -> None:
+    for module in (rxstream, rxstream.operators, rxstream.sinks, rxstream.sources, rxstream.errors):
+        for name in module.__all__:
+            member = getattr(module, name)
+            if name.startswith("__") or name == "Delta":
+                continue
+            assert getattr(member, "__doc__", None), f"{module.__name__}.{name} has no docstring"
+
+
+def test_every_error_derives_from_stream_error() -> None:
+    for name in rxstream.errors.__all__:
+        assert issubclass(getattr(rxstream.errors, name), rxstream.StreamError)
