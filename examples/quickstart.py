@@ -5,6 +5,9 @@ a sink. Run it with ``python examples/quickstart.py``; no API key or network nee
 """
 
 import asyncio
+import logging
+
+import structlog
 
 import rxstream as rs
 from rxstream import operators as ops
@@ -28,4 +31,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    # Applications (not libraries) configure logging: keep rxstream's debug events quiet.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     asyncio.run(main())

@@ -6,7 +6,9 @@ arguments arrive in interleaved fragments; ``accumulate()`` puts them back toget
 """
 
 import asyncio
+import logging
 
+import structlog
 from reactivex import operators as rx_ops
 
 import rxstream as rs
@@ -46,4 +48,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    # Applications (not libraries) configure logging: keep rxstream's debug events quiet.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     asyncio.run(main())

@@ -39,11 +39,16 @@ async def mock_server() -> AsyncIterator[MockServer]:
         yield server
 
 
+async def settle() -> None:
+    """Wait (up to 1 s) until every rxstream source task has finished, e.g. after a dispose."""
+    leftover = pending_tasks()
+    if leftover:
+        await asyncio.wait(leftover, timeout=1.0)
+
+
 @pytest.fixture
 async def no_leaks() -> AsyncIterator[None]:
     """After the test: every rxstream source task finished (a cancelled one gets 1 s)."""
     yield
-    leftover = pending_tasks()
-    if leftover:
-        await asyncio.wait(leftover, timeout=1.0)
+    await settle()
     assert pending_tasks() == [], "rxstream tasks still running after the test"

@@ -24,7 +24,9 @@ def test_top_level_all() -> None:
 
 def test_operator_all() -> None:
     assert rxstream.operators.__all__ == [
-        "accumulate", "metrics", "openai_chat", "parse_ndjson", "parse_sse", "sse_json", "text",
+        "accumulate", "buffer_text", "debounce_text", "lines", "metrics", "openai_chat",
+        "parse_ndjson", "parse_sse", "sentences", "smooth", "sse_json", "text",
+        "throttle_text", "words",
     ]  # fmt: skip
 
 

@@ -6,6 +6,8 @@ for use in ``source.pipe(...)``. Options are checked when the operator is create
 - parsing: :func:`parse_sse`, :func:`parse_ndjson`, :func:`sse_json`
 - providers: :func:`openai_chat`
 - assembly: :func:`text`, :func:`accumulate`
+- shaping: :func:`sentences`, :func:`words`, :func:`lines`, :func:`buffer_text`,
+  :func:`throttle_text`, :func:`debounce_text`, :func:`smooth`
 - control: :func:`metrics`
 
 For standard Rx operators (``share``, ``replay``, ``last``, ``take`` …) use
@@ -16,13 +18,21 @@ from ._assemble import accumulate, text
 from ._control import metrics
 from ._parse import parse_ndjson, parse_sse, sse_json
 from ._providers import openai_chat
+from ._shape import buffer_text, debounce_text, lines, sentences, smooth, throttle_text, words
 
 __all__ = [
     "accumulate",
+    "buffer_text",
+    "debounce_text",
+    "lines",
     "metrics",
     "openai_chat",
     "parse_ndjson",
     "parse_sse",
+    "sentences",
+    "smooth",
     "sse_json",
     "text",
+    "throttle_text",
+    "words",
 ]

@@ -16,13 +16,18 @@ D = TypeVar("D", bound=Decoder)  # type: ignore[type-arg]
 
 
 def decoding(
-    factory: Callable[[], D], *, on_end: Callable[[D], None] | None = None
+    factory: Callable[[], D],
+    *,
+    on_end: Callable[[D], None] | None = None,
+    flush_on_error: bool = False,
 ) -> Callable[[Observable[A]], Observable[B]]:
     """An operator that runs a fresh decoder per subscription.
 
     Decoder exceptions become ``on_error`` and stop the upstream subscription; a decoder
     that turns ``done`` completes downstream and stops reading upstream; ``on_end`` sees
-    the decoder when the input completes normally (used for diagnostics).
+    the decoder when the input completes normally (used for diagnostics). With
+    ``flush_on_error`` (text shaping), what the decoder holds is emitted before an
+    upstream error is forwarded, so no text is lost.
     """
 
     def operator(source: Observable[A]) -> Observable[B]:
@@ -61,6 +66,13 @@ def decoding(
                 if stopped:
                     return
                 stopped = True
+                if flush_on_error:
+                    try:
+                        held = decoder.flush()
+                    except Exception:
+                        held = []  # the upstream error is the one to report
+                    for value in held:
+                        emit(value)
                 observer.on_error(decoder.annotate(error))
 
             def on_completed() -> None:

@@ -148,6 +148,9 @@ async def _pump(response: aiohttp.ClientResponse, out: Emitter[bytes], started: 
     except asyncio.CancelledError:
         raise
     except (aiohttp.ClientError, ConnectionError, asyncio.IncompleteReadError) as exc:
+        if out.disposed:
+            # Dispose closed the response under this read: that is a cancellation.
+            raise asyncio.CancelledError from None
         failure = StreamInterrupted(
             f"The connection broke mid-stream after {received} bytes "
             f"({type(exc).__name__}: {_reason(exc)}). Retry the request; the partial "

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import structlog
 from aiohttp import web
 from reactivex import Observable
 
@@ -15,8 +16,9 @@ import rxstream as rs
 from rxstream import operators as ops
 from rxstream.errors import ConnectError, HTTPStatusError, RateLimitError, StreamInterrupted
 from rxstream.mock import MockConfig, MockServer
+from rxstream.sources._task import pending_tasks
 
-from ..conftest import Serve
+from ..conftest import Serve, settle
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -33,6 +35,16 @@ async def test_streams_the_mock_answer(mock_server: MockServer) -> None:
     text = "".join(await rs.collect(chat_pipeline(mock_server.chat_url)))
     assert text == "Hello there. How are you today?"
     assert mock_server.records[0].outcome == "completed"
+
+
+async def test_a_finished_stream_logs_completion_not_failure(mock_server: MockServer) -> None:
+    # sse_json stops reading at [DONE] and disposes the source: that is not a failure.
+    with structlog.testing.capture_logs() as logs:
+        await rs.collect(chat_pipeline(mock_server.chat_url))
+        await settle()  # the source task has seen the dispose
+    events = [entry["event"] for entry in logs]
+    assert "request_started" in events
+    assert "stream_failed" not in events
 
 
 async def test_each_subscription_is_a_new_request(mock_server: MockServer) -> None:
@@ -230,7 +242,8 @@ async def test_dispose_closes_the_connection_at_once() -> None:
         assert record.ended is not None
         assert record.ended - disposed_at < 0.1
         count = len(received)
-        await asyncio.sleep(0.1)  # nothing may arrive after dispose (checked after a pause)
+        await settle()  # the source task is gone: nothing can arrive any more
+        assert pending_tasks() == []
         assert len(received) == count
 
 
