@@ -12,6 +12,8 @@
 """
 
 from . import errors, models, operators, sinks, sources
+from ._redact import Secret, redact_secrets
+from ._retry import RetryPolicy
 from .errors import (
     BufferOverflow,
     ConnectError,
@@ -41,7 +43,7 @@ from .models import (
     UsageDelta,
 )
 from .sinks import collect, iterate, run
-from .sources import from_async_iterable, from_chunks, from_file, from_http
+from .sources import chat, from_async_iterable, from_chunks, from_file, from_http
 
 __version__ = "0.1.0"
 
@@ -60,7 +62,9 @@ __all__ = [
     "ReasoningDelta",
     "RefusalDelta",
     "Restart",
+    "RetryPolicy",
     "SSEEvent",
+    "Secret",
     "StreamError",
     "StreamInterrupted",
     "StreamMetrics",
@@ -71,6 +75,7 @@ __all__ = [
     "Usage",
     "UsageDelta",
     "__version__",
+    "chat",
     "collect",
     "errors",
     "from_async_iterable",
@@ -80,6 +85,7 @@ __all__ = [
     "iterate",
     "models",
     "operators",
+    "redact_secrets",
     "run",
     "sinks",
     "sources",

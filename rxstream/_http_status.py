@@ -75,11 +75,12 @@ def status_error(
     message = f"HTTP {status} {reason} from {url}" + (f": {summary}" if summary else "")
     if advice:
         message += f" — {advice}"
+    hint = retry_after_seconds(headers)
     if status == 429:
-        return RateLimitError(
-            message, headers=safe_headers, body=excerpt, retry_after=retry_after_seconds(headers)
-        )
-    return HTTPStatusError(message, status=status, headers=safe_headers, body=excerpt)
+        return RateLimitError(message, headers=safe_headers, body=excerpt, retry_after=hint)
+    return HTTPStatusError(
+        message, status=status, headers=safe_headers, body=excerpt, retry_after=hint
+    )
 
 
 _ADVICE: Final = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Final
+from typing import Any, Final
 
 SENSITIVE_HEADERS: Final = frozenset(
     {
@@ -26,6 +26,33 @@ REDACTED: Final = "[redacted]"
 _QUERY_SECRET = re.compile(r"(?i)([?&](?:key|api_key|api-key|access_token|token)=)[^&#\s]*")
 # Bearer tokens and well-known key prefixes that servers like to echo back in error bodies.
 _TOKEN = re.compile(r"\b(sk-(?:ant-|proj-)?|AIza|xai-|gsk_)[A-Za-z0-9_\-]{8,}")
+
+
+class Secret:
+    """A credential that shows itself only as ``sk-…abcd`` (repr, str, logs, pickling)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The real value, for the one place that sends it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({mask(self._value)!r})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a Secret cannot be pickled")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
 
 
 def mask(secret: str) -> str:
@@ -48,20 +75,39 @@ def redact_url(url: str) -> str:
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """Mask the given secrets and anything that looks like an API key inside ``text``."""
+    """Mask the given secrets, key-like tokens and ``key=`` URL parameters in ``text``."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, mask(secret))
-    return _TOKEN.sub(lambda m: mask(m.group(0)), text)
+    text = _TOKEN.sub(lambda m: mask(m.group(0)), text)
+    return redact_url(text)
 
 
-def secrets_in(headers: Mapping[str, str] | None) -> list[str]:
+def redact_secrets(_logger: object, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A structlog processor that masks credentials in every event's values.
+
+    Add it to your ``structlog.configure(processors=[...])`` chain (before the
+    renderer) so nothing that looks like a key, a bearer token or a ``key=`` URL
+    parameter reaches your logs, whoever logged it.
+    """
+    for name, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[name] = redact_text(value)
+        elif isinstance(value, Mapping) and name.lower().endswith("headers"):
+            event_dict[name] = redact_headers(value)
+        elif isinstance(value, Secret):
+            event_dict[name] = repr(value)
+    return event_dict
+
+
+def secrets_in(headers: Mapping[str, str | Secret] | None) -> list[str]:
     """The credential values carried by ``headers`` (for masking echoes of them)."""
     if not headers:
         return []
     found: list[str] = []
-    for name, value in headers.items():
-        if name.lower() in SENSITIVE_HEADERS and value:
+    for name, raw in headers.items():
+        value = raw.reveal() if isinstance(raw, Secret) else raw
+        if (name.lower() in SENSITIVE_HEADERS or isinstance(raw, Secret)) and value:
             found.append(value)
             scheme, _, token = value.partition(" ")
             if token and scheme.lower() in {"bearer", "basic", "token"}:

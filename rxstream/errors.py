@@ -62,19 +62,30 @@ class StreamError(Exception):
 
 
 class ConnectError(StreamError):
-    """The connection could not be established (DNS, refused, TLS). Safe to retry."""
+    """The connection could not be established (DNS, refused, timeout, TLS).
+
+    ``tls`` is true for certificate and handshake failures, which retrying cannot fix.
+    """
+
+    tls: bool
+
+    def __init__(self, message: str, *, tls: bool = False, attempts: int = 0) -> None:
+        super().__init__(message, attempts=attempts)
+        self.tls = tls
 
 
 class HTTPStatusError(StreamError):
     """The server answered with a non-2xx status before any data was streamed.
 
     ``headers`` are the response headers (case-insensitive) with credentials
-    redacted; ``body`` is an excerpt of at most 2 KiB of the response body.
+    redacted; ``body`` is an excerpt of at most 2 KiB of the response body;
+    ``retry_after`` the server's delay hint in seconds, if it sent one.
     """
 
     status: int
     headers: CIMultiDictProxy[str]
     body: str
+    retry_after: float | None
 
     def __init__(
         self,
@@ -83,12 +94,14 @@ class HTTPStatusError(StreamError):
         status: int,
         headers: Mapping[str, str] | None = None,
         body: str = "",
+        retry_after: float | None = None,
         attempts: int = 0,
     ) -> None:
         super().__init__(message, attempts=attempts)
         self.status = status
         self.headers = CIMultiDictProxy(CIMultiDict(headers or {}))
         self.body = body
+        self.retry_after = retry_after
 
 
 class RateLimitError(HTTPStatusError):
@@ -96,8 +109,6 @@ class RateLimitError(HTTPStatusError):
 
     ``retry_after`` is the server's delay hint in seconds, or ``None`` without one.
     """
-
-    retry_after: float | None
 
     def __init__(
         self,
@@ -109,20 +120,28 @@ class RateLimitError(HTTPStatusError):
         retry_after: float | None = None,
         attempts: int = 0,
     ) -> None:
-        super().__init__(message, status=status, headers=headers, body=body, attempts=attempts)
-        self.retry_after = retry_after
+        super().__init__(
+            message,
+            status=status,
+            headers=headers,
+            body=body,
+            retry_after=retry_after,
+            attempts=attempts,
+        )
 
 
 class StreamInterrupted(StreamError):
     """The stream ended or broke before it was complete.
 
     Carries what was received so far: ``partial_text`` (text of choice 0), ``events``
-    (parsed events delivered) and ``last_event_id`` (for an SSE resume).
+    (parsed events delivered), ``last_event_id`` (for an SSE resume) and
+    ``reconnect_delay`` (the server's SSE ``retry:`` hint in seconds, if any).
     """
 
     partial_text: str
     events: int
     last_event_id: str | None
+    reconnect_delay: float | None
 
     def __init__(
         self,
@@ -131,12 +150,14 @@ class StreamInterrupted(StreamError):
         partial_text: str = "",
         events: int = 0,
         last_event_id: str | None = None,
+        reconnect_delay: float | None = None,
         attempts: int = 0,
     ) -> None:
         super().__init__(message, attempts=attempts)
         self.partial_text = partial_text
         self.events = events
         self.last_event_id = last_event_id
+        self.reconnect_delay = reconnect_delay
 
 
 class StreamTimeout(StreamError):

@@ -14,19 +14,20 @@ def test_top_level_all() -> None:
     assert set(rxstream.__all__) == {
         "BufferOverflow", "Completion", "ConnectError", "Delta", "EventTooLarge",
         "FinishDelta", "HTTPStatusError", "Message", "ParseError", "ProviderError",
-        "RateLimitError", "ReasoningDelta", "RefusalDelta", "Restart", "SSEEvent",
-        "StreamError", "StreamInterrupted", "StreamMetrics", "StreamTimeout", "TextDelta",
-        "ToolCall", "ToolCallDelta", "Usage", "UsageDelta", "__version__", "collect",
-        "errors", "from_async_iterable", "from_chunks", "from_file", "from_http",
-        "iterate", "models", "operators", "run", "sinks", "sources",
+        "RateLimitError", "ReasoningDelta", "RefusalDelta", "Restart", "RetryPolicy",
+        "SSEEvent", "Secret", "StreamError", "StreamInterrupted", "StreamMetrics",
+        "StreamTimeout", "TextDelta", "ToolCall", "ToolCallDelta", "Usage", "UsageDelta",
+        "__version__", "chat", "collect", "errors", "from_async_iterable", "from_chunks",
+        "from_file", "from_http", "iterate", "models", "operators", "redact_secrets", "run",
+        "sinks", "sources",
     }  # fmt: skip
 
 
 def test_operator_all() -> None:
     assert rxstream.operators.__all__ == [
         "accumulate", "buffer_text", "debounce_text", "lines", "metrics", "openai_chat",
-        "parse_ndjson", "parse_sse", "sentences", "smooth", "sse_json", "text",
-        "throttle_text", "words",
+        "parse_ndjson", "parse_sse", "retry", "sentences", "smooth", "sse_json", "text",
+        "throttle_text", "timeout", "words",
     ]  # fmt: skip
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import StreamInterrupted
 from ..models import SSEEvent
 from . import Decoder
 from .inband import error_event, provider_error
@@ -16,14 +17,27 @@ class SSEJSONDecoder(Decoder[SSEEvent, Any]):
     An ``event: error`` or a payload with an ``error`` member raises ``ProviderError``.
     """
 
-    __slots__ = ("_done_marker", "done", "events")
+    __slots__ = ("_done_marker", "_last_id", "_retry_ms", "done", "events")
 
     def __init__(self, *, done: str | None = "[DONE]") -> None:
         self._done_marker = done
         self.done = False
         self.events = 0
+        self._last_id: str | None = None
+        self._retry_ms: int | None = None
+
+    def annotate(self, error: Exception) -> Exception:
+        # Downstream only sees JSON values: pass on what a resume needs.
+        if isinstance(error, StreamInterrupted):
+            error.last_event_id = error.last_event_id or self._last_id
+            if error.reconnect_delay is None and self._retry_ms is not None:
+                error.reconnect_delay = self._retry_ms / 1000
+            error.events = error.events or self.events
+        return error
 
     def feed(self, item: SSEEvent) -> list[Any]:
+        self._last_id = item.id
+        self._retry_ms = item.retry
         data = item.data
         if data == self._done_marker:
             self.done = True

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import itertools
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import msgspec
 import structlog
 from aiohttp import web
 
+from .._redact import redact_headers
+from ._faults import FAULT_HEADER, Fault, gzip_bomb, parse_fault
 from ._script import MockConfig, completion, stream_events
 
 log = structlog.get_logger(__name__)
@@ -20,6 +24,9 @@ log = structlog.get_logger(__name__)
 _encode = msgspec.json.encode
 CONFIG_KEY = web.AppKey("config", MockConfig)
 RECORDS_KEY = web.AppKey("records", list)
+REQUESTS_KEY = web.AppKey("requests", list)
+FAULT_COUNTS_KEY = web.AppKey("fault_counts", dict)
+_WRITE: Final = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -29,21 +36,39 @@ class StreamRecord:
     path: str
     started: float = field(default_factory=time.perf_counter)
     events_sent: int = 0
+    bytes_sent: int = 0
     outcome: Literal["streaming", "completed", "disconnected"] = "streaming"
     ended: float | None = None
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 
     def _finish(self, outcome: Literal["completed", "disconnected"]) -> None:
-        self.outcome = outcome
-        self.ended = time.perf_counter()
-        self.finished.set()
+        if self.ended is None:
+            self.outcome = outcome
+            self.ended = time.perf_counter()
+            self.finished.set()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One request the mock received (credential headers redacted)."""
+
+    path: str
+    headers: dict[str, str]
+    fault: str | None
+    at: float
 
 
 def create_app(config: MockConfig | None = None) -> web.Application:
-    """The mock's aiohttp application: ``POST /v1/chat/completions`` (streamed or not)."""
+    """The mock's aiohttp application: ``POST /v1/chat/completions`` (streamed or not).
+
+    Fault modes (``rxstream.mock._faults``) are chosen per request with the
+    ``x-mock-fault`` header or the ``fault`` query parameter.
+    """
     app = web.Application()
     app[CONFIG_KEY] = config or MockConfig()
     app[RECORDS_KEY] = []
+    app[REQUESTS_KEY] = []
+    app[FAULT_COUNTS_KEY] = {}
     app.router.add_post("/v1/chat/completions", _chat_completions)
     app.router.add_get("/health", _health)
     return app
@@ -53,18 +78,55 @@ async def _health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def _error(status: int, message: str, kind: str, code: str | None = None) -> web.Response:
+def _error(
+    status: int,
+    message: str,
+    kind: str,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
-    return web.Response(status=status, body=_encode(body), content_type="application/json")
+    return web.Response(
+        status=status, body=_encode(body), content_type="application/json", headers=headers
+    )
+
+
+def _select_fault(request: web.Request) -> tuple[Fault | None, bool]:
+    """The request's fault spec, and whether its fault is active (``times`` not used up).
+
+    Spent faults still number their events (``ids``), so a resumed stream stays resumable.
+    """
+    fault = parse_fault(request.headers.get(FAULT_HEADER) or request.query.get("fault"))
+    if fault is not None and "times" in fault.options:
+        counts = request.app[FAULT_COUNTS_KEY]
+        counts[fault.spec] = counts.get(fault.spec, 0) + 1
+        return fault, counts[fault.spec] <= int(fault.options["times"])
+    return fault, fault is not None
 
 
 async def _chat_completions(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
+    try:
+        spec, active = _select_fault(request)
+    except ValueError as exc:
+        return _error(400, str(exc), "invalid_request_error")
+    fault = spec if active else None
+    request.app[REQUESTS_KEY].append(
+        RequestRecord(
+            path=request.path,
+            headers=redact_headers(request.headers.items()),
+            fault=spec.spec if spec else None,
+            at=time.perf_counter(),
+        )
+    )
     if config.api_key is not None:
         sent = request.headers.get("Authorization", "")
         if not hmac.compare_digest(sent.encode(), f"Bearer {config.api_key}".encode()):
             return _error(
-                401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+                401,
+                f"Incorrect API key provided: {sent.removeprefix('Bearer ')}.",
+                "invalid_request_error",
+                "invalid_api_key",
             )
     try:
         payload: Any = msgspec.json.decode(await request.read())
@@ -76,41 +138,192 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
         return _error(
             400, "Missing required parameters: 'model' and 'messages'.", "invalid_request_error"
         )
+    if fault is not None:
+        early = await _early_fault(request, fault)
+        if early is not None:
+            return early
     if not payload.get("stream"):
         return web.Response(
             body=_encode(completion(payload, config)), content_type="application/json"
         )
-    return await _stream(request, payload, config)
+    numbered = spec is not None and (spec.name == "ids" or "ids" in spec.options)
+    retry_ms = spec.options.get("retry_ms") if spec is not None else None
+    return await _stream(request, payload, config, fault, numbered=numbered, retry_ms=retry_ms)
+
+
+async def _early_fault(request: web.Request, fault: Fault) -> web.StreamResponse | None:
+    """Faults that replace the whole response; ``None`` for faults inside a stream."""
+    name = fault.name
+    if name == "status":
+        headers = {}
+        if "retry_after" in fault.options:
+            headers["retry-after"] = fault.options["retry_after"]
+        if "retry_after_ms" in fault.options:
+            headers["retry-after-ms"] = fault.options["retry_after_ms"]
+        if "should_retry" in fault.options:
+            headers["x-should-retry"] = fault.options["should_retry"]
+        status = fault.int("status", 500)
+        kind = "rate_limit_error" if status == 429 else "server_error"
+        message = fault.options.get("message", f"Mock failure with status {status}.")
+        return _error(status, message, kind, headers=headers)
+    if name == "redirect":
+        raise web.HTTPTemporaryRedirect(fault.value)
+    if name in ("reset_before_headers", "never_respond"):
+        record = _new_record(request)
+        try:
+            if name == "never_respond":
+                await asyncio.Event().wait()  # until the client gives up
+            assert request.transport is not None
+            request.transport.abort()
+        finally:
+            record._finish("disconnected")
+        return web.Response()  # never written: the transport is already gone
+    if name in ("huge_error_body", "endless_line", "gzip_bomb"):
+        return await _flood(request, fault)
+    return None
+
+
+def _new_record(request: web.Request) -> StreamRecord:
+    record = StreamRecord(path=request.path)
+    request.app[RECORDS_KEY].append(record)
+    return record
+
+
+async def _flood(request: web.Request, fault: Fault) -> web.StreamResponse:
+    """Large bodies for the memory promises: written until the client stops reading."""
+    record = _new_record(request)
+    blocks: Iterable[bytes]
+    if fault.name == "huge_error_body":
+        response = web.StreamResponse(status=500, headers={"Content-Type": "text/plain"})
+        blocks = (b"E" * _WRITE for _ in range(50 * 1024 * 1024 // _WRITE))
+    elif fault.name == "gzip_bomb":
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Content-Encoding": "gzip"}
+        )
+        bomb = gzip_bomb()
+        blocks = (bomb[i : i + _WRITE] for i in range(0, len(bomb), _WRITE))
+    else:  # endless_line
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        blocks = itertools.chain([b"data: "], itertools.repeat(b"x" * _WRITE))
+    try:
+        await response.prepare(request)
+        for block in blocks:
+            await response.write(block)
+            record.bytes_sent += len(block)
+        await response.write_eof()
+    except asyncio.CancelledError:
+        record._finish("disconnected")
+        raise
+    except ConnectionError:
+        record._finish("disconnected")  # the client stopped reading: expected here
+        return response
+    record._finish("completed")
+    return response
 
 
 async def _stream(
-    request: web.Request, payload: dict[str, Any], config: MockConfig
+    request: web.Request,
+    payload: dict[str, Any],
+    config: MockConfig,
+    fault: Fault | None,
+    *,
+    numbered: bool = False,
+    retry_ms: str | None = None,
 ) -> web.StreamResponse:
-    record = StreamRecord(path=request.path)
-    request.app[RECORDS_KEY].append(record)
+    record = _new_record(request)
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
-    events = [b"data: " + _encode(event) + b"\n\n" for event in stream_events(payload, config)]
-    events.append(b"data: [DONE]\n\n")
+    chunks = stream_events(payload, config)
+    name = fault.name if fault is not None else ""
+    if name == "no_done":
+        # Text only: no finish_reason, no usage chunk, no [DONE].
+        chunks = [c for c in chunks if c["choices"] and not c["choices"][0]["finish_reason"]]
+    bodies = [_encode(chunk) for chunk in chunks]
+    if name == "invalid_utf8":
+        bodies.insert(
+            1, b'{"choices":[{"index":0,"delta":{"content":"caf\xe9 \xff!"},"finish_reason":null}]}'
+        )
+    if name == "deep_nesting":
+        bodies.insert(1, b"[" * 100_000 + b"]" * 100_000)
+    if name == "malformed_after":
+        bodies = (
+            [*bodies[: fault.int("malformed_after")], b'{"choices": [{"delta": ']
+            if fault
+            else bodies
+        )
+    if name == "provider_error" and fault is not None:
+        error = {
+            "error": {"message": "The mock provider failed.", "type": fault.value or "server_error"}
+        }
+        bodies = [*bodies[: fault.int("after")], _encode(error)]
+    events = [b"data: " + body + b"\n\n" for body in bodies]
+    if name not in ("no_done", "no_done_finish", "provider_error", "malformed_after"):
+        events.append(b"data: [DONE]\n\n")
+    if numbered:
+        events = _with_ids(events, request.headers.get("Last-Event-ID"), retry_ms)
     delay = 1.0 / config.tokens_per_second if config.tokens_per_second else 0.0
     per_write = max(1, config.events_per_write)
+    stop_after = (
+        fault.int(name) if fault is not None and name in ("reset_after", "stall_after") else None
+    )
     try:
         await response.prepare(request)
+        if name == "keepalive" and fault is not None:
+            interval = fault.float("interval", 0.25)
+            while True:
+                await response.write(b": ping\n\n")
+                await asyncio.sleep(interval)
+        if name == "big_event" and fault is not None:
+            await _write_big_event(response, record, fault.int("big_event"))
         for start in range(0, len(events), per_write):
+            if stop_after is not None and record.events_sent >= stop_after:
+                if name == "stall_after":
+                    await asyncio.Event().wait()  # silent until the client gives up
+                assert request.transport is not None
+                request.transport.abort()
+                raise ConnectionResetError("mock fault: reset mid-stream")
             if delay and start:
                 await asyncio.sleep(delay)
             batch = events[start : start + per_write]
-            await response.write(b"".join(batch))
+            if stop_after is not None:
+                batch = batch[: stop_after - record.events_sent]
+            data = b"".join(batch)
+            await response.write(data)
             record.events_sent += len(batch)
+            record.bytes_sent += len(data)
         await response.write_eof()
-    except (asyncio.CancelledError, ConnectionError):
+    except (asyncio.CancelledError, ConnectionError) as exc:
         # aiohttp cancels the handler when the client goes away (handler_cancellation)
         record._finish("disconnected")
         log.debug("mock_client_disconnected", path=record.path, events_sent=record.events_sent)
-        raise
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        return response
     record._finish("completed")
     return response
+
+
+async def _write_big_event(response: web.StreamResponse, record: StreamRecord, size: int) -> None:
+    await response.write(b"data: ")
+    left = size
+    block = b"x" * _WRITE
+    while left > 0:
+        piece = block if left >= _WRITE else block[:left]
+        await response.write(piece)
+        record.bytes_sent += len(piece)
+        left -= len(piece)
+    await response.write(b"\n\n")
+
+
+def _with_ids(events: list[bytes], last_event_id: str | None, retry_ms: str | None) -> list[bytes]:
+    """Number the events; a reconnect with ``Last-Event-ID: N`` gets the events after N."""
+    numbered = [b"id: %d\n" % (number + 1) + event for number, event in enumerate(events)]
+    if retry_ms:
+        numbered[0] = b"retry: " + retry_ms.encode() + b"\n" + numbered[0]
+    if last_event_id and last_event_id.isdigit():
+        numbered = numbered[int(last_event_id) :]
+    return numbered
 
 
 class MockServer:
@@ -137,8 +350,13 @@ class MockServer:
 
     @property
     def records(self) -> list[StreamRecord]:
-        """One record per streamed response, oldest first."""
+        """One record per streamed (or flooded) response, oldest first."""
         return self.app[RECORDS_KEY]
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """One record per chat request received, oldest first."""
+        return self.app[REQUESTS_KEY]
 
     @property
     def base_url(self) -> str:

@@ -8,14 +8,14 @@ for use in ``source.pipe(...)``. Options are checked when the operator is create
 - assembly: :func:`text`, :func:`accumulate`
 - shaping: :func:`sentences`, :func:`words`, :func:`lines`, :func:`buffer_text`,
   :func:`throttle_text`, :func:`debounce_text`, :func:`smooth`
-- control: :func:`metrics`
+- control: :func:`retry`, :func:`timeout`, :func:`metrics`
 
 For standard Rx operators (``share``, ``replay``, ``last``, ``take`` …) use
 ``reactivex.operators``: rxstream's operators compose with them.
 """
 
 from ._assemble import accumulate, text
-from ._control import metrics
+from ._control import metrics, retry, timeout
 from ._parse import parse_ndjson, parse_sse, sse_json
 from ._providers import openai_chat
 from ._shape import buffer_text, debounce_text, lines, sentences, smooth, throttle_text, words
@@ -29,10 +29,12 @@ __all__ = [
     "openai_chat",
     "parse_ndjson",
     "parse_sse",
+    "retry",
     "sentences",
     "smooth",
     "sse_json",
     "text",
     "throttle_text",
+    "timeout",
     "words",
 ]

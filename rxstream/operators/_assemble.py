@@ -7,7 +7,7 @@ from typing import Any
 from reactivex import Observable, abc
 
 from .._decoders.accumulate import CompletionBuilder
-from ..models import Completion, TextDelta
+from ..models import Completion, Restart, TextDelta
 from ..typing import Operator
 from ._adapter import decoding
 
@@ -17,7 +17,8 @@ def text(choice: int | None = 0) -> Operator[Any, str]:
 
     ``choice`` selects one choice when the request asked for ``n > 1``; ``None`` keeps
     text of every choice, interleaved as it arrived. Reasoning, refusals, tool calls
-    and usage are dropped.
+    and usage are dropped. A ``Restart`` marker (from ``retry(on_partial="restart")``)
+    passes through, so text consumers can discard what they showed.
 
     ::
 
@@ -37,7 +38,7 @@ def text(choice: int | None = 0) -> Operator[Any, str]:
                 if kind is TextDelta:
                     if choice is None or item.choice == choice:
                         emit(item.text)
-                elif kind is str:
+                elif kind is str or kind is Restart:
                     emit(item)
 
             return source.subscribe(

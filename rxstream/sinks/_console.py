@@ -5,14 +5,15 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from ..models import RefusalDelta, TextDelta
+from ..models import RefusalDelta, Restart, TextDelta
 
 
 class ConsoleSink:
     """Writes text as it arrives and flushes after every write, so it appears live.
 
     Renders ``str`` items and ``TextDelta``/``RefusalDelta`` text; other items (tool
-    calls, usage, finish) are skipped. Ends with a newline if anything was written.
+    calls, usage, finish) are skipped. A ``Restart`` marker starts a fresh line marked
+    as a retry. Ends with a newline if anything was written.
     """
 
     def __init__(self, file: TextIO | None = None) -> None:
@@ -31,6 +32,8 @@ class ConsoleSink:
             text = item
         elif kind is TextDelta or kind is RefusalDelta:
             text = item.text
+        elif kind is Restart:
+            text = "\n[retrying from the start]\n" if self._wrote else ""
         else:
             return
         if text:

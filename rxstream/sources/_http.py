@@ -18,15 +18,18 @@ import structlog
 import yarl
 from reactivex import Observable
 
+from .._attempt import current_attempt
 from .._http_status import MAX_ERROR_BODY_READ, status_error
-from .._redact import redact_url, secrets_in
+from .._redact import SENSITIVE_HEADERS, Secret, redact_url, secrets_in
 from ..errors import ConnectError, StreamError, StreamInterrupted
 from ._task import Emitter, task_source
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+MAX_REDIRECTS: Final = 10
 _ERROR_BODY_DEADLINE: Final = 5.0
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 
 
 def from_http(
@@ -34,7 +37,7 @@ def from_http(
     *,
     method: str = "POST",
     json: Any = None,
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str | Secret] | None = None,
     session: aiohttp.ClientSession | None = None,
     timeout: float | aiohttp.ClientTimeout | None = None,
     follow_redirects: bool = False,
@@ -46,18 +49,23 @@ def from_http(
     fan one response out to several subscribers). A non-2xx answer becomes
     ``HTTPStatusError`` (``RateLimitError`` for 429) before any item; connection
     failures become ``ConnectError``; a connection lost mid-body becomes
-    ``StreamInterrupted``. Disposing closes the connection at once.
+    ``StreamInterrupted``. Disposing closes the connection at once. Under
+    ``ops.retry(on_partial="resume")`` a resumed attempt sends ``Last-Event-ID``.
 
     Args:
         url: ``http://`` or ``https://`` URL.
         method: HTTP method (``POST`` for LLM APIs).
         json: Request body, encoded as JSON.
-        headers: Request headers; credential values never appear in logs or errors.
+        headers: Request headers. Credential values (``Authorization``, ``x-api-key``
+            …, or any value wrapped in ``rxstream.Secret``) never appear in logs,
+            reprs or errors.
         session: An ``aiohttp.ClientSession`` to reuse (left open). Without one, each
             subscription creates its own session and closes it.
         timeout: Seconds allowed to establish the connection (default 10), or an
             ``aiohttp.ClientTimeout``. Deadlines on the stream are ``ops.timeout()``'s.
-        follow_redirects: Redirects are refused (``HTTPStatusError``) unless true.
+        follow_redirects: Redirects are refused (``HTTPStatusError`` with the
+            ``Location``) unless true; when followed, credential headers are dropped
+            on a hop to another origin.
         ssl: ``None`` verifies TLS (default), an ``SSLContext`` customises it, ``False``
             disables verification (and logs a warning).
     """
@@ -65,7 +73,12 @@ def from_http(
     if target.scheme not in ("http", "https") or not target.host:
         raise ValueError(f"from_http needs an absolute http(s) URL, got {redact_url(url)!r}")
     method = method.upper()
-    request_headers = dict(headers or {})
+    request_headers: dict[str, str | Secret] = {
+        name: Secret(value)
+        if name.lower() in SENSITIVE_HEADERS and isinstance(value, str)
+        else value
+        for name, value in (headers or {}).items()
+    }
     secrets = secrets_in(request_headers)
     body = None
     if json is not None:
@@ -83,30 +96,33 @@ def from_http(
     async def body_task(out: Emitter[bytes]) -> None:
         if verify is False:
             log.warning("tls_verification_disabled", url=safe_url)
+        attempt = current_attempt.get()
+        send_headers = dict(request_headers)
+        if attempt is not None and attempt.last_event_id:
+            send_headers["Last-Event-ID"] = attempt.last_event_id
         own_session = session is None
         client = session or aiohttp.ClientSession()
         response: aiohttp.ClientResponse | None = None
         started = time.perf_counter()
-        log.debug("request_started", method=method, url=safe_url)
+        log.debug(
+            "request_started",
+            method=method,
+            url=safe_url,
+            attempt=attempt.number if attempt is not None else 1,
+            resume_after=attempt.last_event_id if attempt is not None else None,
+        )
         try:
-            failure: StreamError | None = None
-            try:
-                response = await client.request(
-                    method,
-                    target,
-                    data=body,
-                    headers=request_headers,
-                    allow_redirects=follow_redirects,
-                    ssl=verify,
-                    timeout=client_timeout,
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                failure = _connect_error(exc, safe_url)
-            if failure is not None:
-                raise failure
-            assert response is not None
+            response = await _open(
+                client,
+                method,
+                target,
+                body=body,
+                headers=send_headers,
+                follow_redirects=follow_redirects,
+                ssl=verify,
+                client_timeout=client_timeout,
+                safe_url=safe_url,
+            )
             out.on_dispose(response.close)
             log.debug(
                 "response_headers",
@@ -131,6 +147,53 @@ def from_http(
                 await client.close()
 
     return task_source(body_task, name="from_http")
+
+
+async def _open(
+    client: aiohttp.ClientSession,
+    method: str,
+    url: yarl.URL,
+    *,
+    body: bytes | None,
+    headers: dict[str, str | Secret],
+    follow_redirects: bool,
+    ssl: SSLContext | bool,
+    client_timeout: aiohttp.ClientTimeout,
+    safe_url: str,
+) -> aiohttp.ClientResponse:
+    """Send the request, following redirects by hand so credentials never cross origins."""
+    for _ in range(MAX_REDIRECTS + 1):
+        failure: StreamError | None = None
+        try:
+            response = await client.request(
+                method,
+                url,
+                data=body,
+                headers={k: v.reveal() if isinstance(v, Secret) else v for k, v in headers.items()},
+                allow_redirects=False,
+                ssl=ssl,
+                timeout=client_timeout,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Raised below, outside this block, so no aiohttp exception (which may hold
+            # the request and its headers) rides along as __context__.
+            failure = _connect_error(exc, safe_url)
+        if failure is not None:
+            raise failure
+        location = response.headers.get("Location")
+        if not follow_redirects or response.status not in _REDIRECTS or not location:
+            return response
+        response.close()
+        next_url = url.join(yarl.URL(location))
+        if next_url.origin() != url.origin():
+            headers = {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
+            log.debug("redirect_credentials_dropped", to=redact_url(str(next_url.origin())))
+        if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+            method, body = "GET", None
+        url = next_url
+    raise ConnectError(f"More than {MAX_REDIRECTS} redirects starting at {safe_url}.")
 
 
 async def _pump(response: aiohttp.ClientResponse, out: Emitter[bytes], started: float) -> None:
@@ -194,8 +257,9 @@ async def _read_status_error(
 def _connect_error(exc: BaseException, url: str) -> ConnectError:
     if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
         return ConnectError(
-            f"TLS verification failed for {url} ({_reason(exc)}). Fix the server's "
-            "certificate or pass ssl= an SSLContext that trusts it."
+            f"TLS verification failed for {url} ({type(exc).__name__}). Fix the server's "
+            "certificate or pass ssl= an SSLContext that trusts it.",
+            tls=True,
         )
     if isinstance(exc, TimeoutError):
         return ConnectError(
@@ -205,10 +269,12 @@ def _connect_error(exc: BaseException, url: str) -> ConnectError:
         return ConnectError(
             f"The server at {url} closed the connection before answering. Retrying may help."
         )
-    return ConnectError(
-        f"Could not connect to {url} ({type(exc).__name__}: {_reason(exc)}). "
-        "Check that the server is running and the URL is right."
-    )
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return ConnectError(
+            f"Could not connect to {url} ({type(exc).__name__}: {_reason(exc)}). "
+            "Check that the server is running and the URL is right."
+        )
+    return ConnectError(f"The request to {url} failed before any answer ({type(exc).__name__}).")
 
 
 def _reason(exc: BaseException) -> str:
