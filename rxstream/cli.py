@@ -19,9 +19,9 @@ from reactivex import Observable
 from . import operators as ops
 from .errors import StreamError
 from .mock import MockConfig, MockServer, serve_forever
-from .models import Completion, Delta, StreamMetrics
+from .models import Completion, Delta, Restart, StreamMetrics
 from .sinks import iterate
-from .sources import from_http
+from .sources import chat
 
 DEMO_PROMPT = "What is rxstream? Also, what's the weather in Paris?"
 WEATHER_TOOL = {
@@ -127,16 +127,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def stream_chat(
-    url: str,
-    request: dict[str, Any],
+    base_url: str,
+    prompt: str,
     *,
-    headers: dict[str, str] | None,
+    model: str,
+    api_key: str | None,
     out: TextIO,
+    system: str | None = None,
+    **params: Any,
 ) -> tuple[Completion, StreamMetrics]:
     """Stream one chat completion, printing its text live; return the final snapshot."""
     reports: list[StreamMetrics] = []
-    deltas: Observable[Delta] = from_http(url, json=request, headers=headers).pipe(
-        ops.parse_sse(), ops.sse_json(), ops.openai_chat()
+    messages = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": prompt})
+    deltas: Observable[Delta | Restart] = chat(
+        messages, model=model, base_url=base_url, api_key=api_key, **params
     )
     stream = deltas.pipe(ops.metrics(on_report=reports.append), ops.accumulate())
     final = Completion()
@@ -172,17 +177,6 @@ def _summary(final: Completion, report: StreamMetrics, out: TextIO) -> None:
         )
 
 
-def _request(prompt: str, model: str, *, system: str | None = None) -> dict[str, Any]:
-    messages = [{"role": "system", "content": system}] if system else []
-    messages.append({"role": "user", "content": prompt})
-    return {
-        "model": model,
-        "messages": messages,
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
-
-
 async def _demo(tokens_per_second: float, out: TextIO) -> int:
     config = MockConfig(
         tokens_per_second=tokens_per_second,
@@ -190,10 +184,19 @@ async def _demo(tokens_per_second: float, out: TextIO) -> int:
     )
     async with MockServer(config) as server:
         out.write(f"rxstream demo — streaming from the embedded mock at {server.base_url}\n")
-        out.write("pipeline   from_http → parse_sse → sse_json → openai_chat → accumulate\n\n")
-        request = _request(DEMO_PROMPT, "mock-gpt") | {"tools": [WEATHER_TOOL]}
+        out.write(
+            "pipeline   rs.chat(): from_http → parse_sse → sse_json → openai_chat"
+            " → timeout → retry, then accumulate\n\n"
+        )
         try:
-            final, report = await stream_chat(server.chat_url, request, headers=None, out=out)
+            final, report = await stream_chat(
+                server.base_url,
+                DEMO_PROMPT,
+                model="mock-gpt",
+                api_key=None,
+                out=out,
+                tools=[WEATHER_TOOL],
+            )
         except StreamError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -203,18 +206,14 @@ async def _demo(tokens_per_second: float, out: TextIO) -> int:
 
 
 async def _chat(args: argparse.Namespace, out: TextIO) -> int:
-    request = _request(args.prompt, args.model, system=args.system)
-    key = os.environ.get(args.api_key_env)
-    headers = {"Authorization": f"Bearer {key}"} if key else None
+    key = os.environ.get(args.api_key_env) or None
+    options = {"model": args.model, "api_key": key, "out": out, "system": args.system}
     try:
         if args.base_url is None:
             async with MockServer() as server:
-                final, report = await stream_chat(
-                    server.chat_url, request, headers=headers, out=out
-                )
+                final, report = await stream_chat(server.base_url, args.prompt, **options)
         else:
-            url = args.base_url.rstrip("/") + "/chat/completions"
-            final, report = await stream_chat(url, request, headers=headers, out=out)
+            final, report = await stream_chat(args.base_url, args.prompt, **options)
     except StreamError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
