@@ -180,3 +180,32 @@ class StreamMetrics:
     chars: int = 0
     completion_tokens: int | None = None
     error: str | None = None
+
+
+# Internal fast constructors. Frozen dataclasses set each field through
+# object.__setattr__ (about 150 ns a field) and decoders build one or two objects per
+# streamed event, so the hot ones are built by filling the slots through their
+# descriptors: same class, equal object, about half the cost.
+_new = object.__new__
+_sse_data, _sse_event, _sse_id, _sse_retry = (
+    SSEEvent.__dict__[name].__set__ for name in ("data", "event", "id", "retry")
+)
+_text_text, _text_choice = (TextDelta.__dict__[name].__set__ for name in ("text", "choice"))
+
+
+def new_sse_event(data: str, event: str, id: str | None, retry: int | None) -> SSEEvent:
+    """``SSEEvent(data, event, id, retry)``, faster (for decoders)."""
+    obj = _new(SSEEvent)
+    _sse_data(obj, data)
+    _sse_event(obj, event)
+    _sse_id(obj, id)
+    _sse_retry(obj, retry)
+    return obj
+
+
+def new_text_delta(text: str, choice: int) -> TextDelta:
+    """``TextDelta(text, choice)``, faster (for decoders)."""
+    obj = _new(TextDelta)
+    _text_text(obj, text)
+    _text_choice(obj, choice)
+    return obj

@@ -9,21 +9,62 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..errors import ParseError, StreamInterrupted
+import msgspec
+
+from ..errors import ParseError, ProviderError, StreamInterrupted
 from ..models import (
     Delta,
     FinishDelta,
     ReasoningDelta,
     RefusalDelta,
     SSEEvent,
-    TextDelta,
     ToolCallDelta,
     Usage,
     UsageDelta,
+    new_text_delta,
 )
 from . import Decoder
 from .inband import error_event, provider_error
 from .json import loads
+
+_decode = msgspec.json.Decoder().decode
+
+
+class _Function(msgspec.Struct):
+    name: Any = None
+    arguments: Any = None
+
+
+class _ToolCall(msgspec.Struct):
+    index: int | None = None
+    id: Any = None
+    function: _Function | None = None
+
+
+class _Delta(msgspec.Struct):
+    content: Any = None
+    refusal: Any = None
+    reasoning_content: Any = None
+    reasoning: Any = None
+    tool_calls: list[_ToolCall] | None = None
+    function_call: _Function | None = None
+
+
+class _Choice(msgspec.Struct):
+    index: int | None = None
+    delta: _Delta | None = None
+    finish_reason: Any = None
+
+
+class _Chunk(msgspec.Struct):
+    """The fields rxstream reads; msgspec skips the rest without building them."""
+
+    choices: list[_Choice] | None = None
+    usage: dict[str, Any] | None = None
+    error: Any = None
+
+
+_decode_chunk = msgspec.json.Decoder(_Chunk).decode
 
 FINISH_REASONS: Final = {
     "stop": "stop",
@@ -33,6 +74,22 @@ FINISH_REASONS: Final = {
     "content_filter": "content_filter",
     "error": "error",
 }
+
+
+def _not_a_chunk(raw: Any, exc: Exception) -> ParseError:
+    return ParseError(
+        f"Expected a chat.completion.chunk object ({exc}). "
+        "Is this endpoint an OpenAI-compatible chat completions stream?",
+        excerpt=raw if isinstance(raw, str) else repr(raw),
+    )
+
+
+def _arguments(value: Any) -> str:
+    # Arguments are a JSON string on the wire; a server sending an object gets it
+    # re-encoded, so ToolCall.arguments is always the JSON text.
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else msgspec.json.encode(value).decode()
 
 
 def usage_from_openai(raw: dict[str, Any]) -> Usage:
@@ -52,9 +109,21 @@ class OpenAIChatDecoder(Decoder[SSEEvent | dict[str, Any], Delta]):
     otherwise ``flush()`` raises ``StreamInterrupted`` with the partial text.
     """
 
-    __slots__ = ("_chunks", "_finished", "_last_event_id", "_seen", "_text", "done", "read_sse")
+    __slots__ = (
+        "_chunks",
+        "_finished",
+        "_last_event_id",
+        "_seen",
+        "_text",
+        "_text_choice",
+        "done",
+        "read_sse",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, *, text_choice: int | bool | None = False) -> None:
+        """``text_choice``: ``False`` emits deltas; a choice index (or ``None`` for all)
+        emits only that text, as ``str``, like ``openai_chat()`` followed by ``text()``."""
+        self._text_choice = text_choice
         self.done = False
         self._chunks = 0
         self._seen: set[int] = set()
@@ -63,7 +132,12 @@ class OpenAIChatDecoder(Decoder[SSEEvent | dict[str, Any], Delta]):
         self._last_event_id: str | None = None
         self.read_sse = False  # fed SSE events, so [DONE] was ours to see
 
-    def feed(self, item: SSEEvent | dict[str, Any]) -> list[Delta]:
+    @property
+    def chunks(self) -> int:
+        """Chunks received so far."""
+        return self._chunks
+
+    def feed(self, item: SSEEvent | dict[str, Any]) -> list[Any]:
         if isinstance(item, SSEEvent):
             self.read_sse = True
             self._last_event_id = item.id
@@ -72,72 +146,82 @@ class OpenAIChatDecoder(Decoder[SSEEvent | dict[str, Any], Delta]):
                 return []
             if item.event == "error":
                 raise error_event(item.data)
-            chunk = loads(item.data)
-            error = provider_error(chunk)
-            if error is not None:
-                raise error
+            try:
+                chunk = _decode_chunk(item.data)
+            except msgspec.ValidationError as exc:
+                raise _not_a_chunk(item.data, exc) from None
+            except (msgspec.DecodeError, RecursionError):
+                loads(item.data)  # raises the ParseError with position and excerpt
+                raise  # pragma: no cover - loads raised already
         else:
-            chunk = item
-        if type(chunk) is not dict:
-            raise ParseError(
-                f"Expected a chat.completion.chunk object, got {type(chunk).__name__}. "
-                "Is this endpoint an OpenAI-compatible chat completions stream?",
-                excerpt=repr(chunk),
-            )
+            raw: Any = item
+            if type(raw) is not dict and hasattr(raw, "model_dump"):
+                raw = raw.model_dump()  # e.g. the openai SDK's ChatCompletionChunk
+            try:
+                chunk = msgspec.convert(raw, _Chunk)
+            except msgspec.ValidationError as exc:
+                raise _not_a_chunk(raw, exc) from None
+        if chunk.error is not None:
+            raise provider_error({"error": chunk.error}) or ProviderError(str(chunk.error))
+        return self._typed(chunk)
+
+    def _typed(self, chunk: _Chunk) -> list[Any]:
+        """The same deltas as the dict path, from the typed decode."""
         self._chunks += 1
-        out: list[Delta] = []
-        choices = chunk.get("choices")
-        if choices:
-            for choice in choices:
-                self._choice(choice, out)
-        usage = chunk.get("usage")
-        if usage:
-            out.append(UsageDelta(usage_from_openai(usage)))
+        out: list[Any] = []
+        wanted = self._text_choice
+        for choice in chunk.choices or ():
+            index = choice.index or 0
+            if index not in self._seen:
+                self._seen.add(index)
+            delta = choice.delta
+            if delta is not None:
+                content = delta.content
+                if content and type(content) is str:
+                    if index == 0:
+                        self._text.append(content)
+                    if wanted is False:
+                        out.append(new_text_delta(content, index))
+                    elif wanted is None or wanted == index:
+                        out.append(content)
+                if wanted is False:
+                    self._typed_extras(delta, index, out)
+            finish = choice.finish_reason
+            if finish and isinstance(finish, str):
+                self._finished.add(index)
+                if wanted is False:
+                    out.append(FinishDelta(FINISH_REASONS.get(finish, finish), finish, index))
+        if chunk.usage and wanted is False:
+            out.append(UsageDelta(usage_from_openai(chunk.usage)))
         return out
 
-    def _choice(self, choice: dict[str, Any], out: list[Delta]) -> None:
-        index = choice.get("index") or 0
-        self._seen.add(index)
-        delta = choice.get("delta")
-        if delta:
-            content = delta.get("content")
-            if content:
-                out.append(TextDelta(content, index))
-                if index == 0:
-                    self._text.append(content)
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            if reasoning and isinstance(reasoning, str):
-                out.append(ReasoningDelta(reasoning, index))
-            refusal = delta.get("refusal")
-            if refusal:
-                out.append(RefusalDelta(refusal, index))
-            tool_calls = delta.get("tool_calls")
-            if tool_calls:
-                for call in tool_calls:
-                    function = call.get("function") or {}
-                    out.append(
-                        ToolCallDelta(
-                            index=call.get("index") or 0,
-                            arguments=function.get("arguments") or "",
-                            id=call.get("id"),
-                            name=function.get("name"),
-                            choice=index,
-                        )
-                    )
-            legacy = delta.get("function_call")
-            if legacy:
-                out.append(
-                    ToolCallDelta(
-                        index=0,
-                        arguments=legacy.get("arguments") or "",
-                        name=legacy.get("name"),
-                        choice=index,
-                    )
+    def _typed_extras(self, delta: _Delta, index: int, out: list[Any]) -> None:
+        reasoning = delta.reasoning_content or delta.reasoning
+        if reasoning and isinstance(reasoning, str):
+            out.append(ReasoningDelta(reasoning, index))
+        if delta.refusal and isinstance(delta.refusal, str):
+            out.append(RefusalDelta(delta.refusal, index))
+        for call in delta.tool_calls or ():
+            function = call.function or _Function()
+            out.append(
+                ToolCallDelta(
+                    index=call.index or 0,
+                    arguments=_arguments(function.arguments),
+                    id=call.id if isinstance(call.id, str) else None,
+                    name=function.name if isinstance(function.name, str) else None,
+                    choice=index,
                 )
-        finish = choice.get("finish_reason")
-        if finish:
-            self._finished.add(index)
-            out.append(FinishDelta(FINISH_REASONS.get(finish, finish), finish, index))
+            )
+        legacy = delta.function_call
+        if legacy is not None:
+            out.append(
+                ToolCallDelta(
+                    index=0,
+                    arguments=_arguments(legacy.arguments),
+                    name=legacy.name if isinstance(legacy.name, str) else None,
+                    choice=index,
+                )
+            )
 
     def flush(self) -> list[Delta]:
         if self.done:

@@ -14,7 +14,7 @@ import codecs
 from typing import Final, Literal
 
 from ..errors import EventTooLarge, ParseError
-from ..models import SSEEvent
+from ..models import SSEEvent, new_sse_event
 from . import Decoder
 
 DEFAULT_MAX_EVENT_BYTES: Final = 16 * 1024 * 1024
@@ -41,6 +41,7 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
         "_retry",
         "_skip_lf",
         "_utf8",
+        "_utf8_pending",
     )
 
     def __init__(
@@ -56,6 +57,7 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
         self._limit = max_event_bytes
         self._errors = errors
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors)
+        self._utf8_pending = False  # the incremental decoder holds part of a character
         self._at_start = True
         self._skip_lf = False
         self._pending: list[str] = []  # pieces of the current unterminated line
@@ -79,15 +81,15 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
     def feed(self, item: bytes | str) -> list[SSEEvent]:
         if isinstance(item, str):
             text = item
-        else:
+        elif not self._utf8_pending:
             try:
-                text = self._utf8.decode(item)
-            except UnicodeDecodeError as exc:
-                raise ParseError(
-                    f"Invalid UTF-8 in the event stream: {exc.reason}. "
-                    "Use errors='replace' to decode it as U+FFFD, as browsers do.",
-                    excerpt=item[max(0, exc.start - 20) : exc.end + 20].decode("utf-8", "replace"),
-                ) from None
+                # Most chunks are whole, valid UTF-8: decode them without the
+                # incremental decoder's overhead (it holds nothing at this point).
+                text = item.decode("utf-8")
+            except UnicodeDecodeError:
+                text = self._decode_incrementally(item)
+        else:
+            text = self._decode_incrementally(item)
         if not text:
             return []
         if self._at_start:
@@ -98,12 +100,45 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
             self._skip_lf = False
             if text[:1] == "\n":
                 text = text[1:]
+        if (
+            not self._pending
+            and not self._data
+            and not self._event_type
+            and text[:6] == "data: "
+            and text[-2:] == "\n\n"
+            and "\r" not in text
+        ):
+            # The shape of nearly every LLM read: whole "data: …" events only. The
+            # split accounts for every newline exactly when there is no other line.
+            datas = text[6:-2].split("\n\ndata: ")
+            if text.count("\n") == 2 * len(datas):
+                return self._whole_data_events(datas)
+        return self._general(text)
+
+    def _decode_incrementally(self, item: bytes) -> str:
+        try:
+            text = self._utf8.decode(item)
+        except UnicodeDecodeError as exc:
+            raise ParseError(
+                f"Invalid UTF-8 in the event stream: {exc.reason}. "
+                "Use errors='replace' to decode it as U+FFFD, as browsers do.",
+                excerpt=item[max(0, exc.start - 20) : exc.end + 20].decode("utf-8", "replace"),
+            ) from None
+        self._utf8_pending = bool(self._utf8.getstate()[0])
+        return text
+
+    def _general(self, text: str) -> list[SSEEvent]:
+        """Any text, by the spec's line-by-line algorithm."""
         if "\r" in text:
             if text[-1] == "\r":
                 self._skip_lf = True
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         if "\n" not in text:
-            self._hold(text)
+            # inline _hold(): small network reads of a long line land here every time
+            self._pending.append(text)
+            self._pending_size += len(text) if text.isascii() else _utf8_size(text)
+            if self._pending_size + self._data_size > self._limit:
+                self._too_large()
             return []
         lines = text.split("\n")
         tail = lines.pop()
@@ -114,9 +149,38 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
             self._pending_size = 0
         events: list[SSEEvent] = []
         for line in lines:
-            self._line(line, events)
+            # The two lines of nearly every event ("data: …" and the blank line that
+            # dispatches it) are handled inline; _line() does the rest of the spec.
+            if not line:
+                if self._data:
+                    self._dispatch(events)
+                else:
+                    self._event_type = ""
+            elif line[:5] == "data:":
+                value = line[6:] if line[5:6] == " " else line[5:]
+                self._data.append(value)
+                self._data_size += (len(value) if value.isascii() else _utf8_size(value)) + 1
+                if self._data_size > self._limit:
+                    self._too_large()
+            else:
+                self._line(line, events)
         if tail:
             self._hold(tail)
+        return events
+
+    def _whole_data_events(self, datas: list[str]) -> list[SSEEvent]:
+        """The fast path: exactly what the general path yields for such a chunk."""
+        last_id, retry, limit = self._last_event_id, self._retry, self._limit
+        if len(datas) == 1:  # one event per read: skip the loop
+            data = datas[0]
+            if len(data) >= limit and _utf8_size(data) + 1 > limit:
+                self._too_large()
+            return [new_sse_event(data, "message", last_id, retry)]
+        events = []
+        for data in datas:
+            if len(data) >= limit and _utf8_size(data) + 1 > limit:
+                self._too_large()
+            events.append(new_sse_event(data, "message", last_id, retry))
         return events
 
     def flush(self) -> list[SSEEvent]:
@@ -178,11 +242,11 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
             self._event_type = ""
             return
         events.append(
-            SSEEvent(
-                data=data[0] if len(data) == 1 else "\n".join(data),
-                event=self._event_type or "message",
-                id=self._last_event_id,
-                retry=self._retry,
+            new_sse_event(
+                data[0] if len(data) == 1 else "\n".join(data),
+                self._event_type or "message",
+                self._last_event_id,
+                self._retry,
             )
         )
         self._data = []

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from ..errors import StreamInterrupted
 from ..models import SSEEvent
 from . import Decoder
 from .inband import error_event, provider_error
 from .json import loads
+
+_decode = msgspec.json.Decoder().decode
 
 
 class SSEJSONDecoder(Decoder[SSEEvent, Any]):
@@ -45,7 +49,10 @@ class SSEJSONDecoder(Decoder[SSEEvent, Any]):
         self.events += 1
         if item.event == "error":
             raise error_event(data)
-        value = loads(data)
+        try:
+            value = _decode(data)
+        except (msgspec.DecodeError, RecursionError):
+            value = loads(data)  # raises the ParseError with position and excerpt
         if type(value) is dict and "error" in value:
             error = provider_error(value)
             if error is not None:

@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..models import Restart, TextDelta
 from . import Decoder
+
+
+class TextFilter(Decoder[Any, str]):
+    """``TextDelta`` of one choice (or all, with ``None``) → its text; ``str`` and
+    ``Restart`` pass through; everything else is dropped."""
+
+    __slots__ = ("_choice",)
+
+    def __init__(self, choice: int | None = 0) -> None:
+        self._choice = choice
+
+    def feed(self, item: Any) -> list[Any]:
+        kind = type(item)
+        if kind is TextDelta:
+            if self._choice is None or item.choice == self._choice:
+                return [item.text]
+            return []
+        if kind is str or kind is Restart:
+            return [item]
+        return []
+
 
 MAX_WORD_CHARS = 4096
 """A "word" longer than this (a base64 blob, say) is emitted in pieces of this size."""

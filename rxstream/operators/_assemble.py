@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reactivex import Observable, abc
-
 from .._decoders.accumulate import CompletionBuilder
-from ..models import Completion, Restart, TextDelta
+from .._decoders.text import TextFilter
+from ..models import Completion
 from ..typing import Operator
-from ._adapter import decoding
+from ._adapter import Stage, decoding
+from ._providers import openai_chat_stage
 
 
 def text(choice: int | None = 0) -> Operator[Any, str]:
@@ -27,27 +27,13 @@ def text(choice: int | None = 0) -> Operator[Any, str]:
         --"Hi"--------------------" there"------------------|
     """
 
-    def operator(source: Observable[Any]) -> Observable[str]:
-        def subscribe(
-            observer: abc.ObserverBase[str], scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            emit = observer.on_next
+    def absorb(previous: Stage) -> Stage | None:
+        # openai_chat can hand out the text itself: no TextDelta objects, one stage less.
+        if previous.name == "openai_chat":
+            return openai_chat_stage(text_choice=choice)
+        return None
 
-            def on_next(item: Any) -> None:
-                kind = type(item)
-                if kind is TextDelta:
-                    if choice is None or item.choice == choice:
-                        emit(item.text)
-                elif kind is str or kind is Restart:
-                    emit(item)
-
-            return source.subscribe(
-                on_next, observer.on_error, observer.on_completed, scheduler=scheduler
-            )
-
-        return Observable(subscribe)
-
-    return operator
+    return decoding(lambda: TextFilter(choice), name="text", absorb=absorb)
 
 
 def accumulate() -> Operator[Any, Completion]:

@@ -78,7 +78,7 @@ def sse_json(done: str | None = "[DONE]") -> Operator[SSEEvent, Any]:
         if done is not None and decoder.events:
             log.warning("stream_ended_without_done", events=decoder.events, sentinel=done)
 
-    return decoding(lambda: SSEJSONDecoder(done=done), on_end=on_end)
+    return decoding(lambda: SSEJSONDecoder(done=done), on_end=on_end, name=f"sse_json:{done}")
 
 
 def _positive(name: str, value: int) -> None:

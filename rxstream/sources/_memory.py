@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import reactivex
@@ -39,7 +39,7 @@ def from_chunks(
     if interval is not None and interval < 0:
         raise ValueError("interval must be >= 0")
     if interval is None:
-        return reactivex.from_iterable(_as_bytes(chunks), scheduler=scheduler)
+        return reactivex.from_iterable(_BytesChunks(chunks), scheduler=scheduler)
 
     period = interval
 
@@ -47,7 +47,7 @@ def from_chunks(
         observer: abc.ObserverBase[bytes], subscribe_scheduler: abc.SchedulerBase | None = None
     ) -> abc.DisposableBase:
         clock = resolve(scheduler, subscribe_scheduler)
-        iterator = iter(_as_bytes(chunks))
+        iterator = iter(_BytesChunks(chunks))
         pending = SerialDisposable()
 
         def step(_: abc.SchedulerBase, __: Any = None) -> None:
@@ -68,9 +68,22 @@ def from_chunks(
     return Observable(subscribe)
 
 
-def _as_bytes(chunks: Iterable[bytes | str]) -> Iterable[bytes]:
-    for chunk in chunks:
-        yield chunk.encode() if isinstance(chunk, str) else chunk
+class _BytesChunks:
+    """``chunks`` as bytes, iterable afresh by every subscription."""
+
+    __slots__ = ("_all_bytes", "_chunks")
+
+    def __init__(self, chunks: Iterable[bytes | str]) -> None:
+        self._chunks = chunks
+        # A list of bytes (the usual recording) is handed over as it is: no per-chunk step.
+        self._all_bytes = isinstance(chunks, list | tuple) and all(
+            type(chunk) is bytes for chunk in chunks
+        )
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._all_bytes:
+            return iter(self._chunks)  # type: ignore[arg-type]
+        return (c.encode() if isinstance(c, str) else c for c in self._chunks)
 
 
 def from_file(path: str | os.PathLike[str], *, chunk_size: int = 65536) -> Observable[bytes]:

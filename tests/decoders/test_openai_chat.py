@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from rxstream._decoders.openai_chat import OpenAIChatDecoder
@@ -26,12 +27,20 @@ def choice(index: int = 0, finish: str | None = None, **delta: Any) -> dict[str,
     return {"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}
 
 
-def feed(items: list[Any]) -> list[Any]:
+def run_decoder(items: list[Any]) -> list[Any]:
     decoder = OpenAIChatDecoder()
     out: list[Any] = []
     for item in items:
         out += decoder.feed(item)
     return out + decoder.flush()
+
+
+def feed(items: list[Any]) -> list[Any]:
+    """Decode ``items`` as dicts and as SSE events (typed fast path): both must agree."""
+    as_dicts = run_decoder(items)
+    as_events = run_decoder([SSEEvent(msgspec.json.encode(item).decode()) for item in items])
+    assert as_events == as_dicts
+    return as_dicts
 
 
 def test_text_and_finish() -> None:
@@ -192,3 +201,33 @@ def test_in_band_error_payload_and_error_event() -> None:
 def test_non_object_chunk_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match=r"chat\.completion\.chunk"):
         OpenAIChatDecoder().feed([1, 2])  # type: ignore[arg-type]
+
+
+def test_index_null_and_object_arguments_are_tolerated() -> None:
+    out = feed(
+        [
+            {"choices": [{"index": None, "delta": {"content": "x"}}]},
+            chunk(
+                choice(tool_calls=[{"index": 0, "function": {"name": "f", "arguments": {"a": 1}}}])
+            ),
+            chunk(choice(finish="stop")),
+        ]
+    )
+    assert out[0] == TextDelta("x")
+    assert out[1] == ToolCallDelta(0, '{"a":1}', name="f")
+
+
+def test_unexpected_shapes_fall_back_to_the_generic_path() -> None:
+    # "content" as a list of parts is not text: ignored the same way on both paths
+    out = feed(
+        [chunk(choice(content=[{"type": "text", "text": "hi"}])), chunk(choice(finish="stop"))]
+    )
+    assert out == [FinishDelta("stop", "stop")]
+
+
+def test_pydantic_like_objects_are_accepted() -> None:
+    class Model:
+        def model_dump(self) -> dict[str, Any]:
+            return chunk(choice(content="from sdk", finish="stop"))
+
+    assert run_decoder([Model()])[0] == TextDelta("from sdk")

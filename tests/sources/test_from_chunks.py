@@ -17,6 +17,13 @@ def test_from_chunks_without_interval_is_synchronous_and_encodes_text() -> None:
     assert rs.from_chunks([b"a", "é"]).pipe(rx_ops.to_list()).run() == [b"a", "é".encode()]
 
 
+def test_from_chunks_can_be_subscribed_again() -> None:
+    stream = rs.from_chunks([b"a", "b"])
+    assert stream.pipe(rx_ops.to_list()).run() == [b"a", b"b"]
+    assert stream.pipe(rx_ops.to_list()).run() == [b"a", b"b"]
+    assert rs.from_chunks([b"x"]).pipe(rx_ops.to_list()).run() == [b"x"]
+
+
 def test_from_chunks_with_interval_in_virtual_time() -> None:
     scheduler = TestScheduler()
     results = scheduler.start(
