@@ -245,7 +245,9 @@ async def _stream(
             1, b'{"choices":[{"index":0,"delta":{"content":"caf\xe9 \xff!"},"finish_reason":null}]}'
         )
     if name == "deep_nesting":
-        bodies.insert(1, b"[" * 100_000 + b"]" * 100_000)
+        # deep inside a field, so decoders must recurse (not just reject the shape)
+        deep = b"[" * 100_000 + b"]" * 100_000
+        bodies.insert(1, b'{"choices":[{"index":0,"delta":{"content":' + deep + b"}}]}")
     if name == "malformed_after":
         bodies = (
             [*bodies[: fault.int("malformed_after")], b'{"choices": [{"delta": ']
