@@ -4,13 +4,26 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+BENCH  := $(VENV)/.bench-installed
+
+.PHONY: demo test lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(BENCH): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH)
+
+bench: $(BENCH)
+	$(PY) -m benchmarks --json benchmarks/results.jsonl --plot benchmarks/results.png \
+		--markdown benchmarks/results.md
+
+bench-quick: $(BENCH)
+	$(PY) -m benchmarks --quick
 
 demo: $(STAMP)
 	$(PY) -m rxstream demo
@@ -19,8 +32,8 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check rxstream tests examples
-	$(VENV)/bin/ruff format --check rxstream tests examples
+	$(VENV)/bin/ruff check rxstream tests examples benchmarks
+	$(VENV)/bin/ruff format --check rxstream tests examples benchmarks
 	$(VENV)/bin/mypy --strict rxstream
 
 clean:

@@ -166,7 +166,27 @@ class OpenAIChatDecoder(Decoder[SSEEvent | dict[str, Any], Delta]):
         return self._typed(chunk)
 
     def _typed(self, chunk: _Chunk) -> list[Any]:
-        """The same deltas as the dict path, from the typed decode."""
+        """The deltas of one decoded chunk."""
+        wanted = self._text_choice
+        choices = chunk.choices
+        if wanted is not False and choices is not None and len(choices) == 1:
+            # Text only (text() absorbed this stage) and one choice: nothing but its
+            # content and finish matter, so skip the general walk.
+            self._chunks += 1
+            choice = choices[0]
+            index = choice.index or 0
+            if index not in self._seen:
+                self._seen.add(index)
+            finish = choice.finish_reason
+            if finish and isinstance(finish, str):
+                self._finished.add(index)
+            delta = choice.delta
+            content = delta.content if delta is not None else None
+            if not content or type(content) is not str:
+                return []
+            if index == 0:
+                self._text.append(content)
+            return [content] if wanted is None or wanted == index else []
         self._chunks += 1
         out: list[Any] = []
         wanted = self._text_choice

@@ -14,7 +14,7 @@ import codecs
 from typing import Final, Literal
 
 from ..errors import EventTooLarge, ParseError
-from ..models import SSEEvent, new_sse_event
+from ..models import SSEEvent, _new, _sse_data, _sse_event, _sse_id, _sse_retry, new_sse_event
 from . import Decoder
 
 DEFAULT_MAX_EVENT_BYTES: Final = 16 * 1024 * 1024
@@ -176,11 +176,18 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
             if len(data) >= limit and _utf8_size(data) + 1 > limit:
                 self._too_large()
             return [new_sse_event(data, "message", last_id, retry)]
-        events = []
+        events: list[SSEEvent] = []
+        append = events.append
         for data in datas:
             if len(data) >= limit and _utf8_size(data) + 1 > limit:
                 self._too_large()
-            events.append(new_sse_event(data, "message", last_id, retry))
+            # new_sse_event() inlined: this loop runs once per event of a busy stream
+            event = _new(SSEEvent)
+            _sse_data(event, data)
+            _sse_event(event, "message")
+            _sse_id(event, last_id)
+            _sse_retry(event, retry)
+            append(event)
         return events
 
     def flush(self) -> list[SSEEvent]:

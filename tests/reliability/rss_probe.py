@@ -16,22 +16,15 @@ from typing import Any
 import structlog
 
 import rxstream as rs
+from benchmarks._core import current_rss, peak_rss
 from rxstream import operators as ops
-
-
-def _status(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(field)
 
 
 async def main(url: str, scenario: str) -> dict[str, Any]:
     request = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}
     # warm up: imports, one full request, so the baseline includes the machinery
     await rs.collect(rs.from_http(url, json=request).pipe(ops.parse_sse()))
-    before = _status("VmRSS")
+    before = current_rss()
     started = time.perf_counter()
     headers = {"x-mock-fault": scenario}
     stream = rs.from_http(url, json=request, headers=headers).pipe(ops.parse_sse())
@@ -43,7 +36,7 @@ async def main(url: str, scenario: str) -> dict[str, Any]:
     return {
         "error": error,
         "seconds": time.perf_counter() - started,
-        "growth": _status("VmHWM") - before,
+        "growth": peak_rss() - before,
     }
 
 

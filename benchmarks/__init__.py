@@ -1,0 +1,1 @@
+"""rxstream's benchmarks: ``python -m benchmarks`` (see benchmarks/README.md)."""

@@ -1,0 +1,5 @@
+"""``python -m benchmarks``."""
+
+from ._cli import main
+
+raise SystemExit(main())

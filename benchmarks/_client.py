@@ -1,0 +1,223 @@
+"""Benchmark clients, one per process, reporting their own CPU time and memory as JSON.
+
+``python -m benchmarks._client http CLIENT URL``: stream one long answer.
+``python -m benchmarks._client concurrency CLIENT URL STREAMS``: STREAMS answers at once;
+latency per chunk = receive time after parsing - the server's send time (the content).
+Clients: ``rxstream``, ``openai-sdk``, ``floor`` (raw aiohttp + the fastest JSON).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from benchmarks._core import current_rss, peak_rss, percentile
+
+REQUEST = {"model": "m", "messages": [{"role": "user", "content": "go"}], "stream": True}
+OnText = Callable[[str], None]
+
+
+async def rxstream_stream(url: str, on_text: OnText, session: Any) -> None:
+    import rxstream as rs
+    from rxstream import operators as ops
+
+    stream = rs.from_http(url + "/chat/completions", json=REQUEST, session=session).pipe(
+        ops.parse_sse(), ops.sse_json(), ops.openai_chat(), ops.text()
+    )
+    await rs.run(stream, on_text)
+
+
+async def openai_stream(url: str, on_text: OnText, client: Any) -> None:
+    stream = await client.chat.completions.create(
+        model="m", messages=REQUEST["messages"], stream=True
+    )
+    async for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            on_text(chunk.choices[0].delta.content)
+
+
+async def floor_stream(url: str, on_text: OnText, session: Any) -> None:
+    try:
+        import orjson
+
+        loads: Callable[[bytes], Any] = orjson.loads
+    except ImportError:
+        import msgspec
+
+        loads = msgspec.json.decode
+    async with session.post(url + "/chat/completions", json=REQUEST) as response:
+        buffer = b""
+        async for data in response.content.iter_any():
+            buffer += data
+            *events, buffer = buffer.split(b"\n\n")
+            for event in events:
+                payload = event[6:]
+                if payload == b"[DONE]":
+                    return
+                choices = loads(payload)["choices"]
+                if choices:
+                    content = choices[0]["delta"].get("content")
+                    if content:
+                        on_text(content)
+
+
+def _client_factory(name: str, url: str) -> tuple[Callable[..., Awaitable[None]], Any]:
+    if name == "openai-sdk":
+        from openai import AsyncOpenAI
+
+        return openai_stream, AsyncOpenAI(base_url=url, api_key="benchmark", max_retries=0)
+    import aiohttp
+
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    return (rxstream_stream if name == "rxstream" else floor_stream), session
+
+
+async def _close(resource: Any) -> None:
+    close = getattr(resource, "close", None)
+    if close is not None:
+        result = close()
+        if asyncio.iscoroutine(result):
+            await result
+
+
+async def http(name: str, url: str) -> dict[str, Any]:
+    stream, resource = _client_factory(name, url)
+    received = 0
+
+    def count(text: str) -> None:
+        nonlocal received
+        received += 1
+
+    await stream(url, count, resource)  # warm-up: connections, imports, caches
+    received = 0
+    cpu, wall = time.process_time(), time.perf_counter()
+    await stream(url, count, resource)
+    result = {
+        "cpu": time.process_time() - cpu,
+        "wall": time.perf_counter() - wall,
+        "chunks": received,
+    }
+    await _close(resource)
+    return result
+
+
+async def concurrency(name: str, url: str, streams: int) -> dict[str, Any]:
+    stream, resource = _client_factory(name, url)
+    latencies: list[float] = []
+    first: list[float] = []
+    errors = 0
+
+    async def one() -> None:
+        nonlocal errors
+        started = time.time()
+        seen = False
+
+        def on_text(text: str) -> None:
+            nonlocal seen
+            now = time.time()
+            latencies.append(now - float(text))
+            if not seen:
+                seen = True
+                first.append(now - started)
+
+        try:
+            await stream(url, on_text, resource)
+        except Exception:
+            errors += 1
+
+    await one()  # warm-up
+    latencies.clear()
+    first.clear()
+    base = current_rss()
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(streams)))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    peak = peak_rss()
+    await _close(resource)
+    return {
+        "cpu_utilisation": cpu / wall,
+        "latency_p50": percentile(latencies, 0.5),
+        "latency_p99": percentile(latencies, 0.99),
+        "ttft_p50": percentile(first, 0.5),
+        "ttft_p99": percentile(first, 0.99),
+        "rss_peak": peak,
+        "rss_per_stream": (peak - base) / streams,
+        "chunks": len(latencies),
+        "errors": errors,
+    }
+
+
+async def memory(url: str, fault: str) -> dict[str, Any]:
+    """Peak RSS growth while one faulty stream is refused (rxstream only)."""
+    import rxstream as rs
+    from rxstream import operators as ops
+
+    await rs.collect(rs.from_http(url + "/chat/completions", json=REQUEST).pipe(ops.parse_sse()))
+    before = current_rss()
+    started = time.perf_counter()
+    stream = rs.from_http(url + "/chat/completions", json=REQUEST, headers={"x-mock-fault": fault})
+    error = None
+    try:
+        await rs.collect(stream.pipe(ops.parse_sse()))
+    except rs.StreamError as exc:
+        error = type(exc).__name__
+    return {"error": error, "seconds": time.perf_counter() - started, "growth": peak_rss() - before}
+
+
+async def idle(url: str, streams: int) -> dict[str, Any]:
+    """RSS per open stream: ``streams`` rxstream pipelines, each past its first chunk."""
+    import aiohttp
+
+    import rxstream as rs
+    from rxstream import operators as ops
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        await rxstream_stream(url, lambda _: None, session)  # warm-up
+        before = current_rss()
+        started = 0
+        all_started = asyncio.Event()
+
+        def first(_: str) -> None:
+            nonlocal started
+            started += 1
+            if started == streams:
+                all_started.set()
+
+        subscriptions = []
+        for _ in range(streams):
+            stream = rs.from_http(url + "/chat/completions", json=REQUEST, session=session).pipe(
+                ops.parse_sse(), ops.sse_json(), ops.openai_chat(), ops.text(), ops.timeout(idle=60)
+            )
+            seen = [False]
+
+            def on_text(text: str, seen: list[bool] = seen) -> None:
+                if not seen[0]:
+                    seen[0] = True
+                    first(text)
+
+            subscriptions.append(stream.subscribe(on_text))
+        await asyncio.wait_for(all_started.wait(), 60)
+        per_stream = (current_rss() - before) / streams
+        for subscription in subscriptions:
+            subscription.dispose()
+    return {"per_stream": per_stream}
+
+
+if __name__ == "__main__":
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    mode, client, url, *rest = sys.argv[1:]
+    if mode == "http":
+        outcome = asyncio.run(http(client, url))
+    elif mode == "concurrency":
+        outcome = asyncio.run(concurrency(client, url, int(rest[0])))
+    elif mode == "memory":
+        outcome = asyncio.run(memory(url, rest[0]))
+    else:
+        outcome = asyncio.run(idle(url, int(rest[0])))
+    print(json.dumps(outcome))
