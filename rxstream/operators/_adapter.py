@@ -151,9 +151,22 @@ class DecodedObservable(Observable[B]):
                     on_end(decoders[index])
             observer.on_completed()
 
+        first_feed, first = feeds[0], decoders[0]
+
         def on_next(item: Any) -> None:
-            if not stopped:
-                settle(flow(0, [item]))
+            # flow(0, [item]) inlined for the first stage: most network reads complete no
+            # event (a piece of a line), and then this is all the work there is.
+            if stopped:
+                return
+            try:
+                produced = first_feed(item)
+            except Exception as error:
+                fail_from(0, error)
+                return
+            if first.done:
+                settle(flow(1, produced) or _Stop(0, None))
+            elif produced:
+                settle(flow(1, produced))
 
         upstream.disposable = self._upstream.subscribe(
             on_next,
