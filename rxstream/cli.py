@@ -22,6 +22,7 @@ from .mock import MockConfig, MockServer, serve_forever
 from .models import Completion, Delta, Restart, StreamMetrics
 from .sinks import iterate
 from .sources import chat
+from .sources._chat import PROVIDERS, Provider
 
 DEMO_PROMPT = "What is rxstream? Also, what's the weather in Paris?"
 WEATHER_TOOL = {
@@ -95,11 +96,20 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = command("chat", "stream an answer from an OpenAI-compatible server")
     chat.add_argument("prompt")
-    chat.add_argument("--base-url", help="e.g. https://api.openai.com/v1 (default: the mock)")
+    chat.add_argument(
+        "--provider",
+        default="openai",
+        choices=sorted(PROVIDERS),
+        help="the API's format (default: openai chat completions)",
+    )
+    chat.add_argument(
+        "--base-url", help="the API root, e.g. https://api.openai.com/v1 (default: the mock)"
+    )
     chat.add_argument("--model", default="gpt-4o-mini")
     chat.add_argument("--system", help="a system prompt")
     chat.add_argument(
-        "--api-key-env", default="OPENAI_API_KEY", help="environment variable with the key"
+        "--api-key-env",
+        help="environment variable with the key (default: the provider's, e.g. OPENAI_API_KEY)",
     )
 
     serve = command("serve-mock", "run the mock OpenAI server")
@@ -134,6 +144,7 @@ async def stream_chat(
     api_key: str | None,
     out: TextIO,
     system: str | None = None,
+    provider: Provider = "openai",
     **params: Any,
 ) -> tuple[Completion, StreamMetrics]:
     """Stream one chat completion, printing its text live; return the final snapshot."""
@@ -141,7 +152,7 @@ async def stream_chat(
     messages = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": prompt})
     deltas: Observable[Delta | Restart] = chat(
-        messages, model=model, base_url=base_url, api_key=api_key, **params
+        messages, model=model, provider=provider, base_url=base_url, api_key=api_key, **params
     )
     stream = deltas.pipe(ops.metrics(on_report=reports.append), ops.accumulate())
     final = Completion()
@@ -206,12 +217,20 @@ async def _demo(tokens_per_second: float, out: TextIO) -> int:
 
 
 async def _chat(args: argparse.Namespace, out: TextIO) -> int:
-    key = os.environ.get(args.api_key_env) or None
-    options = {"model": args.model, "api_key": key, "out": out, "system": args.system}
+    # None lets rs.chat read the provider's own variable (OPENAI_API_KEY, ...).
+    key = os.environ.get(args.api_key_env) or None if args.api_key_env else None
+    options = {
+        "model": args.model,
+        "api_key": key,
+        "out": out,
+        "system": args.system,
+        "provider": args.provider,
+    }
     try:
         if args.base_url is None:
             async with MockServer() as server:
-                final, report = await stream_chat(server.base_url, args.prompt, **options)
+                base = server.base_url_for(args.provider)
+                final, report = await stream_chat(base, args.prompt, **options)
         else:
             final, report = await stream_chat(args.base_url, args.prompt, **options)
     except StreamError as error:

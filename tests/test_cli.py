@@ -39,3 +39,13 @@ def test_python_dash_m_entry_point() -> None:
     )
     assert "demo" in result.stdout
     assert "serve-mock" in result.stdout
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "gemini", "ollama", "openai_responses"])
+def test_chat_with_each_provider_against_the_mock(
+    provider: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["chat", "Hello there", "--provider", provider]) == 0
+    captured = capsys.readouterr()
+    assert 'You asked: "Hello there".' in captured.out
+    assert "finish reason: stop" in captured.err

@@ -25,9 +25,10 @@ def test_top_level_all() -> None:
 
 def test_operator_all() -> None:
     assert rxstream.operators.__all__ == [
-        "accumulate", "buffer_text", "debounce_text", "lines", "metrics", "openai_chat",
-        "parse_ndjson", "parse_sse", "retry", "sentences", "smooth", "sse_json", "text",
-        "throttle_text", "timeout", "words",
+        "accumulate", "anthropic_messages", "buffer_text", "debounce_text", "gemini", "lines",
+        "metrics", "ollama_chat", "openai_chat", "openai_responses", "parse_ndjson",
+        "parse_sse", "retry", "sentences", "smooth", "sse_json", "text", "throttle_text",
+        "timeout", "words",
     ]  # fmt: skip
 
 

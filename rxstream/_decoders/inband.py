@@ -13,12 +13,18 @@ def provider_error(payload: Any) -> ProviderError | None:
     """Return a ``ProviderError`` if ``payload`` is an in-band error object, else ``None``.
 
     Understands OpenAI's ``{"error": {"message", "type"}}``, Anthropic's
-    ``{"type": "error", "error": {...}}`` and Ollama's ``{"error": "text"}``.
+    ``{"type": "error", "error": {...}}``, the Responses API's flat
+    ``{"type": "error", "code", "message"}`` and Ollama's ``{"error": "text"}``.
     """
     if not isinstance(payload, dict):
         return None
     error = payload.get("error")
     if error is None:
+        if payload.get("type") == "error":
+            kind = payload.get("code") or payload.get("status")
+            return ProviderError(
+                str(payload.get("message") or payload), type=str(kind) if kind else None
+            )
         return None
     if isinstance(error, str):
         return ProviderError(error)

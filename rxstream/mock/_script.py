@@ -47,10 +47,15 @@ def tokenize(text: str) -> list[str]:
 
 
 def answer_text(request: Mapping[str, Any], config: MockConfig) -> str:
-    """The text the mock answers ``request`` with (choice 0)."""
+    """The text the mock answers an OpenAI chat ``request`` with (choice 0)."""
+    return answer_for(_last_user_message(request), config)
+
+
+def answer_for(prompt: str, config: MockConfig) -> str:
+    """The configured text, or a canned answer quoting ``prompt``."""
     if config.text is not None:
         return config.text
-    prompt = _last_user_message(request)
+    prompt = " ".join(prompt.split())
     if not prompt:
         return DEFAULT_TEXT
     return f'You asked: "{prompt[:200]}". {DEFAULT_TEXT}'
@@ -82,21 +87,31 @@ class PlannedCall:
 def planned_calls(request: Mapping[str, Any], config: MockConfig) -> list[PlannedCall]:
     """One call per requested tool (only the first if ``parallel_tool_calls`` is false)."""
     tools = [t for t in request.get("tools") or [] if isinstance(t, dict)]
-    if not tools or request.get("tool_choice") == "none":
+    if request.get("tool_choice") == "none":
         return []
     if request.get("parallel_tool_calls") is False:
         tools = tools[:1]
+    specs = [
+        ((t.get("function") or {}).get("name"), (t.get("function") or {}).get("parameters"))
+        for t in tools
+    ]
+    return plan_calls(specs, config, prefix="call_mock")
+
+
+def plan_calls(
+    tools: list[tuple[Any, Any]], config: MockConfig, *, prefix: str
+) -> list[PlannedCall]:
+    """One call per ``(name, JSON schema)`` tool; ids are ``prefix`` + a number."""
     calls = []
-    for number, tool in enumerate(tools):
-        function = tool.get("function") or {}
-        name = str(function.get("name") or f"tool_{number}")
-        arguments = config.tool_arguments.get(name)
+    for number, (name, schema) in enumerate(tools):
+        tool_name = str(name or f"tool_{number}")
+        arguments = config.tool_arguments.get(tool_name)
         if arguments is None:
-            arguments = _example_arguments(function.get("parameters") or {})
+            arguments = _example_arguments(schema if isinstance(schema, dict) else {})
         calls.append(
             PlannedCall(
-                id=f"call_mock{number:04d}",
-                name=name,
+                id=f"{prefix}{number:04d}" if prefix else "",
+                name=tool_name,
                 arguments=msgspec.json.encode(arguments).decode(),
             )
         )

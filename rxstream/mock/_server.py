@@ -16,6 +16,7 @@ import structlog
 from aiohttp import web
 
 from .._redact import redact_headers
+from . import _providers as providers
 from ._faults import FAULT_HEADER, Fault, gzip_bomb, parse_fault
 from ._script import MockConfig, completion, stream_events
 
@@ -59,7 +60,11 @@ class RequestRecord:
 
 
 def create_app(config: MockConfig | None = None) -> web.Application:
-    """The mock's aiohttp application: ``POST /v1/chat/completions`` (streamed or not).
+    """The mock's aiohttp application.
+
+    ``POST /v1/chat/completions`` (OpenAI chat, streamed or not), ``/v1/responses``
+    (OpenAI Responses), ``/v1/messages`` (Anthropic), ``/api/chat`` (Ollama NDJSON) and
+    ``/v1beta/models/{model}:streamGenerateContent?alt=sse`` (Gemini).
 
     Fault modes (``rxstream.mock._faults``) are chosen per request with the
     ``x-mock-fault`` header or the ``fault`` query parameter.
@@ -70,6 +75,10 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     app[REQUESTS_KEY] = []
     app[FAULT_COUNTS_KEY] = {}
     app.router.add_post("/v1/chat/completions", _chat_completions)
+    app.router.add_post("/v1/messages", _provider_route("anthropic"))
+    app.router.add_post("/v1/responses", _provider_route("responses"))
+    app.router.add_post("/api/chat", _provider_route("ollama"))
+    app.router.add_post("/v1beta/models/{target}", _provider_route("gemini"))
     app.router.add_get("/health", _health)
     return app
 
@@ -230,10 +239,19 @@ async def _stream(
     numbered: bool = False,
     retry_ms: str | None = None,
 ) -> web.StreamResponse:
-    record = _new_record(request)
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    return await _send(
+        request,
+        _openai_events(payload, config, fault),
+        config,
+        fault,
+        content_type="text/event-stream",
+        numbered=numbered,
+        retry_ms=retry_ms,
     )
+
+
+def _openai_events(payload: dict[str, Any], config: MockConfig, fault: Fault | None) -> list[bytes]:
+    """The encoded SSE events of an OpenAI chat answer, with the chunk-level faults."""
     chunks = stream_events(payload, config)
     name = fault.name if fault is not None else ""
     if name == "no_done":
@@ -248,12 +266,8 @@ async def _stream(
         # deep inside a field, so decoders must recurse (not just reject the shape)
         deep = b"[" * 100_000 + b"]" * 100_000
         bodies.insert(1, b'{"choices":[{"index":0,"delta":{"content":' + deep + b"}}]}")
-    if name == "malformed_after":
-        bodies = (
-            [*bodies[: fault.int("malformed_after")], b'{"choices": [{"delta": ']
-            if fault
-            else bodies
-        )
+    if name == "malformed_after" and fault is not None:
+        bodies = [*bodies[: fault.int("malformed_after")], b'{"choices": [{"delta": ']
     if name == "provider_error" and fault is not None:
         error = {
             "error": {"message": "The mock provider failed.", "type": fault.value or "server_error"}
@@ -262,6 +276,25 @@ async def _stream(
     events = [b"data: " + body + b"\n\n" for body in bodies]
     if name not in ("no_done", "no_done_finish", "provider_error", "malformed_after"):
         events.append(b"data: [DONE]\n\n")
+    return events
+
+
+async def _send(
+    request: web.Request,
+    events: list[bytes],
+    config: MockConfig,
+    fault: Fault | None,
+    *,
+    content_type: str,
+    numbered: bool = False,
+    retry_ms: str | None = None,
+) -> web.StreamResponse:
+    """Stream encoded ``events`` with the pacing and the transport-level faults."""
+    record = _new_record(request)
+    response = web.StreamResponse(
+        headers={"Content-Type": content_type, "Cache-Control": "no-cache"}
+    )
+    name = fault.name if fault is not None else ""
     if numbered:
         events = _with_ids(events, request.headers.get("Last-Event-ID"), retry_ms)
     delay = 1.0 / config.tokens_per_second if config.tokens_per_second else 0.0
@@ -304,6 +337,100 @@ async def _stream(
         return response
     record._finish("completed")
     return response
+
+
+# -- the other providers --------------------------------------------------------------------
+
+_KEY_HEADERS: Final = {
+    "anthropic": ("x-api-key", ""),
+    "responses": ("Authorization", "Bearer "),
+    "gemini": ("x-goog-api-key", ""),
+}
+
+
+def _provider_route(provider: str) -> Any:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await _provider(request, provider)
+
+    return handler
+
+
+async def _provider(request: web.Request, provider: str) -> web.StreamResponse:
+    config = request.app[CONFIG_KEY]
+    try:
+        spec, active = _select_fault(request)
+    except ValueError as exc:
+        return _error(400, str(exc), "invalid_request_error")
+    fault = spec if active else None
+    request.app[REQUESTS_KEY].append(
+        RequestRecord(
+            path=request.path,
+            headers=redact_headers(request.headers.items()),
+            fault=spec.spec if spec else None,
+            at=time.perf_counter(),
+        )
+    )
+    if config.api_key is not None and provider in _KEY_HEADERS:
+        header, prefix = _KEY_HEADERS[provider]
+        sent = request.headers.get(header, "")
+        if not hmac.compare_digest(sent.encode(), f"{prefix}{config.api_key}".encode()):
+            return _error(401, "invalid x-api-key", "authentication_error")
+    try:
+        payload: Any = msgspec.json.decode(await request.read())
+    except msgspec.DecodeError:
+        return _error(400, "The request body is not valid JSON.", "invalid_request_error")
+    if not isinstance(payload, dict):
+        return _error(400, "The request body must be a JSON object.", "invalid_request_error")
+    if fault is not None:
+        early = await _early_fault(request, fault)
+        if early is not None:
+            return early
+    if provider == "gemini":
+        target = request.match_info["target"]
+        model, _, method = target.partition(":")
+        if method != "streamGenerateContent" or request.query.get("alt") != "sse":
+            return _error(
+                400, "The mock serves streamGenerateContent?alt=sse only.", "invalid_request_error"
+            )
+        script = providers.gemini(payload, config, model)
+    elif provider == "anthropic":
+        if not payload.get("model") or not payload.get("max_tokens"):
+            return _error(400, "model and max_tokens are required", "invalid_request_error")
+        script = providers.anthropic(payload, config)
+    elif provider == "responses":
+        script = providers.responses(payload, config)
+    else:
+        script = providers.ollama(payload, config)
+        if payload.get("stream") is False:
+            return _ollama_whole(script)
+    events = script.events
+    name = fault.name if fault is not None else ""
+    if name == "no_done":
+        events = events[: -script.tail]
+    elif name == "provider_error" and fault is not None:
+        events = [*events[: fault.int("after")], script.error(fault.value or "server_error")]
+    numbered = spec is not None and (spec.name == "ids" or "ids" in spec.options)
+    retry_ms = spec.options.get("retry_ms") if spec is not None else None
+    return await _send(
+        request,
+        events,
+        config,
+        fault,
+        content_type=script.content_type,
+        numbered=numbered,
+        retry_ms=retry_ms,
+    )
+
+
+def _ollama_whole(script: providers.Script) -> web.Response:
+    """Ollama with ``stream: false``: one object with the whole message."""
+    lines = [msgspec.json.decode(line) for line in script.events]
+    final = lines[-1]
+    final["message"]["content"] = "".join(line["message"].get("content", "") for line in lines)
+    calls = [c for line in lines for c in line["message"].get("tool_calls") or []]
+    if calls:
+        final["message"]["tool_calls"] = calls
+    return web.Response(body=_encode(final), content_type="application/json")
 
 
 async def _write_big_event(response: web.StreamResponse, record: StreamRecord, size: int) -> None:
@@ -366,6 +493,11 @@ class MockServer:
         if self.port is None:
             raise RuntimeError("the mock server is not started")
         return f"http://{self._host}:{self.port}/v1"
+
+    def base_url_for(self, provider: str = "openai") -> str:
+        """The ``base_url`` to give ``rs.chat(provider=...)`` for this mock."""
+        root = self.base_url.removesuffix("/v1")
+        return {"ollama": root, "gemini": f"{root}/v1beta"}.get(provider, self.base_url)
 
     @property
     def chat_url(self) -> str:

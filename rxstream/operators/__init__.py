@@ -4,7 +4,8 @@ Every operator is a function returning ``Callable[[Observable[A]], Observable[B]
 for use in ``source.pipe(...)``. Options are checked when the operator is created.
 
 - parsing: :func:`parse_sse`, :func:`parse_ndjson`, :func:`sse_json`
-- providers: :func:`openai_chat`
+- providers: :func:`openai_chat`, :func:`openai_responses`, :func:`anthropic_messages`,
+  :func:`ollama_chat`, :func:`gemini`
 - assembly: :func:`text`, :func:`accumulate`
 - shaping: :func:`sentences`, :func:`words`, :func:`lines`, :func:`buffer_text`,
   :func:`throttle_text`, :func:`debounce_text`, :func:`smooth`
@@ -17,16 +18,20 @@ For standard Rx operators (``share``, ``replay``, ``last``, ``take`` …) use
 from ._assemble import accumulate, text
 from ._control import metrics, retry, timeout
 from ._parse import parse_ndjson, parse_sse, sse_json
-from ._providers import openai_chat
+from ._providers import anthropic_messages, gemini, ollama_chat, openai_chat, openai_responses
 from ._shape import buffer_text, debounce_text, lines, sentences, smooth, throttle_text, words
 
 __all__ = [
     "accumulate",
+    "anthropic_messages",
     "buffer_text",
     "debounce_text",
+    "gemini",
     "lines",
     "metrics",
+    "ollama_chat",
     "openai_chat",
+    "openai_responses",
     "parse_ndjson",
     "parse_sse",
     "retry",

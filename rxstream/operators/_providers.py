@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 
 from .._decoders.openai_chat import OpenAIChatDecoder
+from .._decoders.providers import AnthropicDecoder, GeminiDecoder, OllamaDecoder, ResponsesDecoder
 from ..models import Delta, SSEEvent
 from ..typing import Operator
 from ._adapter import Stage, decoding
@@ -58,4 +59,78 @@ def _log_missing_done(decoder: OpenAIChatDecoder) -> None:
         log.warning("stream_ended_without_done", provider="openai", events=decoder.chunks)
 
 
-__all__ = ["openai_chat"]
+def anthropic_messages() -> Operator[Any, Delta]:
+    """Anthropic Messages stream events → the shared deltas (after ``parse_sse()``).
+
+    ``text_delta`` → ``TextDelta``; ``thinking_delta`` → ``ReasoningDelta`` (never mixed
+    into ``text()``); ``tool_use`` blocks and their ``input_json_delta`` fragments →
+    ``ToolCallDelta`` by tool order; ``message_delta`` → ``FinishDelta`` (``end_turn`` →
+    ``stop``, ``max_tokens`` → ``length``, ``tool_use`` → ``tool_calls``) and
+    ``UsageDelta``; ``message_stop`` completes; ``ping`` is ignored; ``event: error`` →
+    ``ProviderError`` with its type (e.g. ``overloaded_error``, retried by policies).
+    Also takes the decoded event objects.
+
+    ::
+
+        --message_start--block_delta("Hi")--message_delta(end_turn)--message_stop--|
+        [                        anthropic_messages()                              ]
+        -----------------TextDelta("Hi")----(Finish("stop"),Usage)----------------|
+    """
+    return decoding(AnthropicDecoder)
+
+
+def openai_responses() -> Operator[Any, Delta]:
+    """OpenAI Responses API stream events → the shared deltas (after ``parse_sse()``).
+
+    ``response.output_text.delta`` → ``TextDelta``; function calls
+    (``output_item.added`` + ``function_call_arguments.delta``/``.done``) →
+    ``ToolCallDelta``; ``response.completed`` → ``FinishDelta`` + ``UsageDelta`` and
+    completes; ``response.failed``, ``response.incomplete`` and ``error`` →
+    ``ProviderError``; unknown event types are ignored.
+
+    ::
+
+        --output_text.delta("Hi")--response.completed--|
+        [             openai_responses()              ]
+        --TextDelta("Hi")----------(Finish,Usage)-----|
+    """
+    return decoding(ResponsesDecoder)
+
+
+def ollama_chat() -> Operator[Any, Delta]:
+    """Ollama ``/api/chat`` lines → the shared deltas (after ``parse_ndjson()``).
+
+    ``message.content`` → ``TextDelta``; ``message.thinking`` → ``ReasoningDelta``;
+    whole ``tool_calls`` → ``ToolCallDelta`` (object arguments become JSON text);
+    ``done`` → ``FinishDelta`` (``tool_calls`` when tools were called) and usage from
+    ``prompt_eval_count``/``eval_count``; ``{"error": …}`` → ``ProviderError``.
+
+    ::
+
+        --{content:"Hi"}--{done:true,done_reason:"stop"}--|
+        [                  ollama_chat()                  ]
+        --TextDelta("Hi")--(Finish("stop"),Usage)---------|
+    """
+    return decoding(OllamaDecoder)
+
+
+def gemini() -> Operator[Any, Delta]:
+    """Gemini ``streamGenerateContent?alt=sse`` responses → the shared deltas.
+
+    ``parts[].text`` → ``TextDelta`` (``thought`` parts → ``ReasoningDelta``);
+    ``functionCall`` parts → ``ToolCallDelta``; ``finishReason`` → ``FinishDelta``
+    (``STOP`` → ``stop``, ``MAX_TOKENS`` → ``length``, safety reasons →
+    ``content_filter``); the last ``usageMetadata`` → ``UsageDelta``. Gemini sends no
+    ``[DONE]``: the stream completes with the body, and a body that ends without any
+    ``finishReason`` is ``StreamInterrupted``.
+
+    ::
+
+        --{parts:[{text:"Hi"}]}--{finishReason:"STOP"}--|
+        [                    gemini()                  ]
+        --TextDelta("Hi")--------Finish("stop")-------(Usage|)
+    """
+    return decoding(GeminiDecoder)
+
+
+__all__ = ["anthropic_messages", "gemini", "ollama_chat", "openai_chat", "openai_responses"]

@@ -57,3 +57,9 @@ def test_non_error_payloads_are_not_errors() -> None:
 
 def test_error_event_with_plain_text_data() -> None:
     assert error_event("upstream exploded").message == "upstream exploded"
+
+
+def test_flat_responses_api_error() -> None:
+    error = provider_error({"type": "error", "code": "server_error", "message": "boom"})
+    assert error is not None
+    assert (error.message, error.type) == ("boom", "server_error")
