@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 BENCH  := $(VENV)/.bench-installed
 
-.PHONY: demo test lint bench bench-quick clean
+.PHONY: demo test lint bench bench-quick web clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ bench: $(BENCH)
 bench-quick: $(BENCH)
 	$(PY) -m benchmarks --quick
 
+web: $(STAMP)
+	$(PY) -m examples.web_chat
+
 demo: $(STAMP)
 	$(PY) -m rxstream demo
 
@@ -37,4 +40,4 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy --strict rxstream
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -44,3 +44,10 @@ def test_every_exported_name_exists_and_is_documented() -> None:
 def test_every_error_derives_from_stream_error() -> None:
     for name in rxstream.errors.__all__:
         assert issubclass(getattr(rxstream.errors, name), rxstream.StreamError)
+
+
+def test_sinks_all() -> None:
+    assert rxstream.sinks.__all__ == sorted(rxstream.sinks.__all__)
+    assert {"sse_response", "LiveStream", "LiveStreams", "collect", "iterate", "run"} <= set(
+        rxstream.sinks.__all__
+    )

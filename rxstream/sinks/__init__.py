@@ -2,5 +2,18 @@
 
 from ._console import ConsoleSink, console
 from ._core import collect, iterate, run
+from ._live import LiveStream, LiveStreams
+from ._sse import encode_event, event_name, sse_response
 
-__all__ = ["ConsoleSink", "collect", "console", "iterate", "run"]
+__all__ = [
+    "ConsoleSink",
+    "LiveStream",
+    "LiveStreams",
+    "collect",
+    "console",
+    "encode_event",
+    "event_name",
+    "iterate",
+    "run",
+    "sse_response",
+]
