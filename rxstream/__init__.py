@@ -43,7 +43,14 @@ from .models import (
     UsageDelta,
 )
 from .sinks import collect, iterate, run
-from .sources import chat, from_async_iterable, from_chunks, from_file, from_http
+from .sources import (
+    chat,
+    from_async_iterable,
+    from_chunks,
+    from_file,
+    from_http,
+    from_recording,
+)
 
 __version__ = "0.1.0"
 
@@ -82,6 +89,7 @@ __all__ = [
     "from_chunks",
     "from_file",
     "from_http",
+    "from_recording",
     "iterate",
     "models",
     "operators",

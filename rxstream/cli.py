@@ -1,4 +1,4 @@
-"""The ``rxstream`` command: ``demo``, ``chat`` and ``serve-mock``.
+"""The ``rxstream`` command: ``demo``, ``chat``, ``record``, ``replay`` and ``serve-mock``.
 
 The CLI is the one place that configures logging (structlog to stderr).
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -20,8 +21,8 @@ from . import operators as ops
 from .errors import StreamError
 from .mock import MockConfig, MockServer, serve_forever
 from .models import Completion, Delta, Restart, StreamMetrics
-from .sinks import iterate
-from .sources import chat
+from .sinks import console, iterate, run, to_recording
+from .sources import chat, from_http, from_recording
 from .sources._chat import PROVIDERS, Provider
 
 DEMO_PROMPT = "What is rxstream? Also, what's the weather in Paris?"
@@ -112,6 +113,24 @@ def _parser() -> argparse.ArgumentParser:
         help="environment variable with the key (default: the provider's, e.g. OPENAI_API_KEY)",
     )
 
+    record = command("record", "record a streamed response (chunks and timing) to a file")
+    record.add_argument("url")
+    record.add_argument("-o", "--output", required=True, help="the recording (JSON Lines)")
+    record.add_argument("--method", default="POST")
+    record.add_argument("--json", dest="body", help="the request body, as JSON text")
+    record.add_argument("--header", action="append", default=[], help="'Name: value' (repeatable)")
+    record.add_argument("--api-key-env", help="send 'Authorization: Bearer $VAR' (not recorded)")
+
+    replay = command("replay", "replay a recording with its original timing")
+    replay.add_argument("file")
+    replay.add_argument("--speed", type=float, default=1.0, help="2 = twice as fast; 0 = at once")
+    replay.add_argument(
+        "--format",
+        default="openai",
+        choices=["openai", "raw", *sorted(p for p in PROVIDERS if p != "openai")],
+        help="how to read it: a provider's stream format (print the text) or raw bytes",
+    )
+
     serve = command("serve-mock", "run the mock OpenAI server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -129,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_demo(args.tokens_per_second, sys.stdout))
         if args.command == "chat":
             return asyncio.run(_chat(args, sys.stdout))
+        if args.command == "record":
+            return asyncio.run(_record(args))
+        if args.command == "replay":
+            return asyncio.run(_replay(args, sys.stdout))
         config = MockConfig(text=args.text, tokens_per_second=args.tokens_per_second)
         asyncio.run(serve_forever(config, host=args.host, port=args.port))
     except KeyboardInterrupt:
@@ -237,4 +260,49 @@ async def _chat(args: argparse.Namespace, out: TextIO) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     _summary(final, report, sys.stderr)
+    return 0
+
+
+async def _record(args: argparse.Namespace) -> int:
+    headers: dict[str, str] = {}
+    for header in args.header:
+        name, _, value = header.partition(":")
+        headers[name.strip()] = value.strip()
+    if args.api_key_env and os.environ.get(args.api_key_env):
+        headers["Authorization"] = f"Bearer {os.environ[args.api_key_env]}"
+    body = json.loads(args.body) if args.body else None
+    sink = to_recording(args.output)
+    try:
+        await run(from_http(args.url, method=args.method, json=body, headers=headers), sink)
+    except StreamError as error:
+        print(f"error: {error} (recorded)", file=sys.stderr)
+        return 1
+    print(f"recorded to {args.output}", file=sys.stderr)
+    return 0
+
+
+async def _replay(args: argparse.Namespace, out: TextIO) -> int:
+    speed = args.speed if args.speed > 0 else None
+    source = from_recording(args.file, speed=speed)
+    try:
+        if args.format == "raw":
+            buffer = getattr(out, "buffer", None)
+
+            def write(chunk: Any) -> None:
+                data = chunk if isinstance(chunk, bytes) else str(chunk).encode()
+                if buffer is not None:
+                    buffer.write(data)
+                    buffer.flush()
+                else:
+                    out.write(data.decode("utf-8", "replace"))
+
+            await run(source, write)
+        else:
+            text: Observable[Any] = source
+            for operator in [*PROVIDERS[args.format].parse(), ops.text()]:
+                text = text.pipe(operator)
+            await run(text, console(out))
+    except StreamError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
+import structlog
 from aiohttp import web
 
 from rxstream.mock import MockConfig, MockServer
@@ -52,3 +53,11 @@ async def no_leaks() -> AsyncIterator[None]:
     yield
     await settle()
     assert pending_tasks() == [], "rxstream tasks still running after the test"
+
+
+@pytest.fixture(autouse=True)
+def _restore_structlog() -> Iterator[None]:
+    """The CLI configures structlog for the whole process: undo it after each test."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)

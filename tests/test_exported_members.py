@@ -18,8 +18,8 @@ def test_top_level_all() -> None:
         "SSEEvent", "Secret", "StreamError", "StreamInterrupted", "StreamMetrics",
         "StreamTimeout", "TextDelta", "ToolCall", "ToolCallDelta", "Usage", "UsageDelta",
         "__version__", "chat", "collect", "errors", "from_async_iterable", "from_chunks",
-        "from_file", "from_http", "iterate", "models", "operators", "redact_secrets", "run",
-        "sinks", "sources",
+        "from_file", "from_http", "from_recording", "iterate", "models", "operators",
+        "redact_secrets", "run", "sinks", "sources",
     }  # fmt: skip
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+import msgspec
 import reactivex
 from reactivex import Observable, abc
-from reactivex.disposable import CompositeDisposable, SerialDisposable
+from reactivex.disposable import CompositeDisposable, Disposable, SerialDisposable
 
 from .._scheduling import resolve
 from ._task import Emitter, task_source
@@ -129,3 +131,103 @@ def from_async_iterable(
                 await close()
 
     return task_source(body, name="from_async_iterable")
+
+
+def from_recording(
+    path: str | os.PathLike[str],
+    *,
+    speed: float | None = 1.0,
+    scheduler: abc.SchedulerBase | None = None,
+) -> Observable[Any]:
+    """Replay a recording made with ``sinks.to_recording``: same chunks, same timing.
+
+    ``speed`` scales time (2.0 = twice as fast); ``None`` replays as fast as possible.
+    Timing runs on ``scheduler`` (virtual time in tests) or the running loop. A recorded
+    error ends the replay with an error of the same rxstream class where it can be
+    rebuilt (otherwise a ``StreamError`` naming it): a production incident becomes a
+    regression test.
+    """
+    if speed is not None and speed <= 0:
+        raise ValueError("speed must be > 0 (or None for as fast as possible)")
+    file_path = os.fspath(path)
+
+    def subscribe(
+        observer: abc.ObserverBase[Any], subscribe_scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        try:
+            records = _read_recording(file_path)
+        except (OSError, ValueError) as error:
+            observer.on_error(error)
+            return Disposable()
+        if speed is None:
+            for record in records:
+                if not _replay(record, observer):
+                    break
+            return Disposable()
+        clock = resolve(scheduler, subscribe_scheduler)
+        pending = SerialDisposable()
+        position = 0
+        previous = 0.0
+
+        def step(_: abc.SchedulerBase, __: Any = None) -> None:
+            nonlocal position, previous
+            while position < len(records):
+                record = records[position]
+                due = float(record.get("t", previous))
+                if due > previous:
+                    wait, previous = (due - previous) / speed, due
+                    pending.disposable = clock.schedule_relative(wait, step)
+                    return
+                position += 1
+                if not _replay(record, observer):
+                    return
+
+        pending.disposable = clock.schedule(step)
+        return pending
+
+    return Observable(subscribe)
+
+
+def _read_recording(path: str) -> list[dict[str, Any]]:
+    records = []
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = msgspec.json.decode(line)
+            except msgspec.DecodeError:
+                raise ValueError(f"{path}:{number}: not a recording line") from None
+            if number == 1 and "format" in record:
+                continue
+            records.append(record)
+    return records
+
+
+def _replay(record: dict[str, Any], observer: abc.ObserverBase[Any]) -> bool:
+    """Deliver one record; False once the recording has ended."""
+    if "b" in record:
+        observer.on_next(base64.b64decode(record["b"]))
+    elif "s" in record:
+        observer.on_next(record["s"])
+    elif record.get("end") == "error":
+        observer.on_error(_recorded_error(record))
+        return False
+    elif "end" in record:
+        observer.on_completed()
+        return False
+    return True
+
+
+def _recorded_error(record: dict[str, Any]) -> Exception:
+    from .. import errors
+
+    name = str(record.get("error") or "StreamError")
+    message = str(record.get("message") or f"recorded {name}")
+    kind = getattr(errors, name, None)
+    if isinstance(kind, type) and issubclass(kind, errors.StreamError):
+        try:
+            return kind(message)
+        except TypeError:
+            pass  # needs more than a message (e.g. a status): keep the name in the text
+    return errors.StreamError(f"{name}: {message}")

@@ -42,7 +42,8 @@ async def test_a_finished_stream_logs_completion_not_failure(mock_server: MockSe
     with structlog.testing.capture_logs() as logs:
         await rs.collect(chat_pipeline(mock_server.chat_url))
         await settle()  # the source task has seen the dispose
-    events = [entry["event"] for entry in logs]
+    # capture_logs is process-wide: look only at this test's stream
+    events = [entry["event"] for entry in logs if entry.get("url") == mock_server.chat_url]
     assert "request_started" in events
     assert "stream_failed" not in events
 
