@@ -11,6 +11,7 @@ from aiohttp import web
 
 from rxstream.mock import MockConfig, MockServer
 from rxstream.sources._task import pending_tasks
+from rxstream.testing import assert_no_leaks
 
 Serve = Callable[[web.Application], Awaitable[str]]
 
@@ -51,8 +52,7 @@ async def settle() -> None:
 async def no_leaks() -> AsyncIterator[None]:
     """After the test: every rxstream source task finished (a cancelled one gets 1 s)."""
     yield
-    await settle()
-    assert pending_tasks() == [], "rxstream tasks still running after the test"
+    await assert_no_leaks()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,152 @@
+"""Helpers for testing code built on rxstream: recorded streams, a mock-server fixture,
+virtual time, and leak checks.
+
+::
+
+    # conftest.py
+    from rxstream.testing import mock_server  # noqa: F401  (a pytest fixture)
+
+    # test_app.py
+    async def test_my_pipeline(mock_server):
+        chat = rs.chat(msgs, model="m", base_url=mock_server.base_url)
+        text = await rs.collect(chat.pipe(ops.text()))
+        await assert_no_leaks()
+
+Fault modes are chosen per request with the ``x-mock-fault`` header (see
+``rxstream.mock``), or per test with ``@pytest.mark.parametrize("mock_server",
+[MockConfig(...)], indirect=True)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import aiohttp
+import msgspec
+from reactivex import Observable
+from reactivex.testing import TestScheduler
+
+from .mock import MockConfig, MockServer
+from .mock import _providers as provider_scripts
+from .mock._script import stream_events
+from .sources import from_chunks, from_recording
+from .sources._task import pending_tasks
+
+__all__ = [
+    "Emission",
+    "MockConfig",
+    "MockServer",
+    "assert_no_leaks",
+    "load_recording",
+    "mock_server",
+    "recorded_stream",
+    "run_virtual",
+]
+
+
+def load_recording(path: str | os.PathLike[str]) -> Observable[Any]:
+    """A recording (``sinks.to_recording``) as a source for a test, replayed at once."""
+    return from_recording(path, speed=None)
+
+
+def recorded_stream(
+    text: str,
+    *,
+    provider: Literal["openai", "openai_responses", "anthropic", "ollama", "gemini"] = "openai",
+    chunk_size: int | None = None,
+) -> Observable[bytes]:
+    """A provider's streamed answer of ``text`` (as the mock would send it), as a source.
+
+    ``chunk_size`` cuts the body into pieces of that many bytes (1 for the harshest
+    network); without it, one chunk per event.
+    """
+    config = MockConfig(text=text)
+    messages = [{"role": "user", "content": "test"}]
+    if provider == "openai":
+        request = {"messages": messages, "stream_options": {"include_usage": True}}
+        events = [
+            b"data: " + msgspec.json.encode(e) + b"\n\n" for e in stream_events(request, config)
+        ]
+        events.append(b"data: [DONE]\n\n")
+    elif provider == "anthropic":
+        events = provider_scripts.anthropic({"messages": messages, "max_tokens": 64}, config).events
+    elif provider == "openai_responses":
+        events = provider_scripts.responses({"input": "test"}, config).events
+    elif provider == "ollama":
+        events = provider_scripts.ollama({"messages": messages}, config).events
+    else:
+        request = {"contents": [{"role": "user", "parts": [{"text": "test"}]}]}
+        events = provider_scripts.gemini(request, config, "mock").events
+    if chunk_size is None:
+        return from_chunks(events)
+    body = b"".join(events)
+    return from_chunks([body[i : i + chunk_size] for i in range(0, len(body), chunk_size)])
+
+
+@dataclass(frozen=True, slots=True)
+class Emission:
+    """What an observable did at ``time`` seconds after subscription."""
+
+    time: float
+    kind: Literal["next", "error", "completed"]
+    value: Any = None
+
+
+def run_virtual(
+    factory: Callable[[TestScheduler], Observable[Any]], *, until: float = 3600.0
+) -> list[Emission]:
+    """Subscribe to ``factory(scheduler)`` on a virtual clock and run it to the end.
+
+    Pass the scheduler to the timed operators (``throttle_text(0.1, scheduler=s)``):
+    hours of timers take no real time, and the result lists each emission with its
+    exact time in seconds after subscription.
+    """
+    scheduler = TestScheduler()
+    start = 1.0
+    results = scheduler.start(
+        lambda: factory(scheduler), created=0.5, subscribed=start, disposed=start + until
+    )
+    out = []
+    for message in results.messages:
+        notification: Any = message.value
+        time = round(message.time - start, 9)
+        if notification.kind == "N":
+            out.append(Emission(time, "next", notification.value))
+        elif notification.kind == "E":
+            out.append(Emission(time, "error", notification.exception))
+        else:
+            out.append(Emission(time, "completed"))
+    return out
+
+
+async def assert_no_leaks(
+    session: aiohttp.ClientSession | None = None, *, wait: float = 1.0
+) -> None:
+    """Fail unless every rxstream source task has ended (allowing ``wait`` seconds for
+    cancelled ones) and, with ``session``, no connection is still checked out."""
+    leftover = pending_tasks()
+    if leftover:
+        await asyncio.wait(leftover, timeout=wait)
+    still = pending_tasks()
+    assert not still, f"{len(still)} rxstream source task(s) still running: {still}"
+    if session is not None and session.connector is not None:
+        acquired = sum(len(c) for c in session.connector._acquired_per_host.values())
+        assert acquired == 0, f"{acquired} connection(s) still checked out of the session"
+
+
+try:
+    import pytest
+except ImportError:  # pragma: no cover - pytest is optional for the library
+    pass
+else:
+
+    @pytest.fixture
+    async def mock_server(request: Any) -> AsyncIterator[MockServer]:
+        """The embedded mock on a free 127.0.0.1 port (config via indirect parametrize)."""
+        config = getattr(request, "param", None)
+        async with MockServer(config if isinstance(config, MockConfig) else MockConfig()) as server:
+            yield server
