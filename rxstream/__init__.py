@@ -13,6 +13,7 @@
 
 from . import errors, models, operators, sinks, sources
 from ._redact import Secret, redact_secrets
+from ._redis import from_redis_stream, produce_once, stop
 from ._retry import RetryPolicy
 from .errors import (
     BufferOverflow,
@@ -23,6 +24,7 @@ from .errors import (
     ProviderError,
     RateLimitError,
     StreamError,
+    StreamExpired,
     StreamInterrupted,
     StreamTimeout,
 )
@@ -73,6 +75,7 @@ __all__ = [
     "SSEEvent",
     "Secret",
     "StreamError",
+    "StreamExpired",
     "StreamInterrupted",
     "StreamMetrics",
     "StreamTimeout",
@@ -90,11 +93,14 @@ __all__ = [
     "from_file",
     "from_http",
     "from_recording",
+    "from_redis_stream",
     "iterate",
     "models",
     "operators",
+    "produce_once",
     "redact_secrets",
     "run",
     "sinks",
     "sources",
+    "stop",
 ]

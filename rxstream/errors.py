@@ -12,7 +12,8 @@ sink), says what happened and what to do about it, and never carries a credentia
     ├── ParseError                   malformed bytes or JSON: position, excerpt
     ├── EventTooLarge                one event exceeded max_event_bytes / max_line_bytes
     ├── ProviderError                the provider reported an error inside the stream
-    └── BufferOverflow               a bounded sink queue filled up (consumer too slow)
+    ├── BufferOverflow               a bounded sink queue filled up (consumer too slow)
+    └── StreamExpired                a Redis stream expired (or never existed) before it was read
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "RateLimitError",
     "StreamError",
     "StreamInterrupted",
+    "StreamExpired",
     "StreamTimeout",
 ]
 
@@ -239,3 +241,14 @@ class BufferOverflow(StreamError):
     def __init__(self, message: str, *, limit: int, attempts: int = 0) -> None:
         super().__init__(message, attempts=attempts)
         self.limit = limit
+
+
+class StreamExpired(StreamError):
+    """The Redis stream ``key`` is gone (its TTL passed) or was never started: there is
+    nothing to resume. Start the request again."""
+
+    key: str
+
+    def __init__(self, message: str, *, key: str = "", attempts: int = 0) -> None:
+        super().__init__(message, attempts=attempts)
+        self.key = key

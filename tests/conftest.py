@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 import structlog
@@ -61,3 +62,21 @@ def _restore_structlog() -> Iterator[None]:
     saved = structlog.get_config()
     yield
     structlog.configure(**saved)
+
+
+async def until(condition: Callable[[], Any], *, within: float = 5.0) -> None:
+    """Wait until ``condition()`` (sync or async) is true; fail after ``within`` seconds.
+
+    For state that only another process or server can change, so no event exists to
+    await: a short poll with a deadline, never a fixed sleep.
+    """
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = condition()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(0.005)

@@ -15,11 +15,12 @@ def test_top_level_all() -> None:
         "BufferOverflow", "Completion", "ConnectError", "Delta", "EventTooLarge",
         "FinishDelta", "HTTPStatusError", "Message", "ParseError", "ProviderError",
         "RateLimitError", "ReasoningDelta", "RefusalDelta", "Restart", "RetryPolicy",
-        "SSEEvent", "Secret", "StreamError", "StreamInterrupted", "StreamMetrics",
-        "StreamTimeout", "TextDelta", "ToolCall", "ToolCallDelta", "Usage", "UsageDelta",
-        "__version__", "chat", "collect", "errors", "from_async_iterable", "from_chunks",
-        "from_file", "from_http", "from_recording", "iterate", "models", "operators",
-        "redact_secrets", "run", "sinks", "sources",
+        "SSEEvent", "Secret", "StreamError", "StreamExpired", "StreamInterrupted",
+        "StreamMetrics", "StreamTimeout", "TextDelta", "ToolCall", "ToolCallDelta", "Usage",
+        "UsageDelta", "__version__", "chat", "collect", "errors", "from_async_iterable",
+        "from_chunks", "from_file", "from_http", "from_recording", "from_redis_stream",
+        "iterate", "models", "operators", "produce_once", "redact_secrets", "run", "sinks",
+        "sources", "stop",
     }  # fmt: skip
 
 

@@ -19,4 +19,14 @@ __all__ = [
     "run",
     "sse_response",
     "to_recording",
+    "to_redis_stream",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # to_redis_stream lives with the rest of the Redis support (the optional extra)
+    if name == "to_redis_stream":
+        from .._redis import to_redis_stream
+
+        return to_redis_stream
+    raise AttributeError(name)

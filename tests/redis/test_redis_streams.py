@@ -1,0 +1,222 @@
+"""Scale-out on Redis Streams, against a real redis-server on 127.0.0.1 (Debian package)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+import rxstream as rs
+from rxstream import operators as ops
+from rxstream.mock import MockConfig, MockServer
+from rxstream.sinks import sse_response
+
+from ..conftest import until
+
+redis_asyncio = pytest.importorskip("redis.asyncio", reason="pip install -e '.[redis]'")
+SERVER = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(
+    SERVER is None, reason="needs redis-server (apt-get install redis-server)"
+)
+ROOT = Path(__file__).resolve().parents[2]
+TEXT = " ".join(f"Part {n} of the shared answer." for n in range(1, 31))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Any:
+    port = free_port()
+    process = __import__("subprocess").Popen(
+        [SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=__import__("subprocess").DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[Any]:
+    connection = redis_asyncio.Redis.from_url(redis_url)
+    await connection.flushdb()
+    yield connection
+    await connection.aclose()
+
+
+@pytest.fixture
+async def mock() -> AsyncIterator[MockServer]:
+    async with MockServer(MockConfig(text=TEXT, tokens_per_second=150)) as server:
+        yield server
+
+
+def answer(mock: MockServer) -> Any:
+    return rs.chat([{"role": "user", "content": "x"}], model="m", base_url=mock.base_url).pipe(
+        ops.text()
+    )
+
+
+async def worker(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.redis.worker", *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+    )
+
+
+async def read_all(process: asyncio.subprocess.Process) -> tuple[str, str]:
+    out, _ = await asyncio.wait_for(process.communicate(), 30)
+    rows = [json.loads(line) for line in out.decode().splitlines()]
+    assert rows[-1][0] == "end"
+    return "".join(text for _, text in rows[:-1] if text), rows[-1][1]
+
+
+async def wait_for_lease(client: Any, key: str) -> None:
+    await until(lambda: client.exists(f"{key}:lease"))
+
+
+async def test_three_consumer_processes_each_get_the_exact_text(
+    client: Any, redis_url: str, mock: MockServer
+) -> None:
+    producer = asyncio.create_task(rs.produce_once(client, "chat:1", answer(mock)))
+    await wait_for_lease(client, "chat:1")
+    consumers = [await worker("consume", redis_url, "chat:1") for _ in range(3)]
+    results = await asyncio.gather(*(read_all(c) for c in consumers))
+    assert await producer is True
+    assert results == [(TEXT, "completed")] * 3
+    assert len(mock.requests) == 1
+
+
+async def test_a_killed_consumer_resumes_from_its_last_id(
+    client: Any, redis_url: str, mock: MockServer
+) -> None:
+    producer = asyncio.create_task(rs.produce_once(client, "chat:2", answer(mock)))
+    await wait_for_lease(client, "chat:2")
+    first = await worker("consume", redis_url, "chat:2")
+    assert first.stdout is not None
+    seen: list[list[str]] = []
+    while len(seen) < 5:
+        seen.append(json.loads(await first.stdout.readline()))
+    first.send_signal(signal.SIGKILL)  # dies mid-stream
+    await first.wait()
+    last_id = seen[-1][0]
+    second = await worker("consume", redis_url, "chat:2", last_id)
+    rest, outcome = await read_all(second)
+    await producer
+    assert "".join(text for _, text in seen) + rest == TEXT  # no loss, no duplicate
+    assert outcome == "completed"
+
+
+async def test_stop_from_another_process_cancels_the_upstream(client: Any, redis_url: str) -> None:
+    async with MockServer(MockConfig(text=TEXT, tokens_per_second=20)) as slow:
+        producer = asyncio.create_task(rs.produce_once(client, "chat:3", answer(slow)))
+        await until(lambda: slow.records and slow.records[-1].events_sent >= 3)
+        stopper = await worker("stop", redis_url, "chat:3")
+        await stopper.wait()
+        await asyncio.wait_for(slow.records[-1].finished.wait(), 1)
+        assert slow.records[-1].outcome == "disconnected"
+        await producer
+    entries = await client.xrange("chat:3")
+    terminal = {k.decode(): v.decode() for k, v in entries[-1][1].items()}
+    assert terminal["type"] == "stopped"
+    assert TEXT.startswith(json.loads(terminal["data"])["partial_text"])
+    text, outcome = await read_all(await worker("consume", redis_url, "chat:3"))
+    assert outcome == "completed"
+    assert TEXT.startswith(text)
+
+
+async def test_stop_reaches_the_upstream_within_200_ms(client: Any) -> None:
+    async with MockServer(MockConfig(text=TEXT, tokens_per_second=20)) as slow:
+        producer = asyncio.create_task(rs.produce_once(client, "chat:4", answer(slow)))
+        await until(lambda: slow.records and slow.records[-1].events_sent >= 2)
+        asked = time.perf_counter()
+        await rs.stop(client, "chat:4")
+        await asyncio.wait_for(slow.records[-1].finished.wait(), 1)
+        assert slow.records[-1].ended is not None
+        assert slow.records[-1].ended - asked < 0.2
+        await producer
+
+
+async def test_two_concurrent_producers_make_one_request(client: Any, mock: MockServer) -> None:
+    started = await asyncio.gather(
+        rs.produce_once(client, "chat:5", answer(mock)),
+        rs.produce_once(client, "chat:5", answer(mock)),
+    )
+    assert sorted(started) == [False, True]
+    assert len(mock.requests) == 1
+
+
+async def test_errors_are_replayed_as_the_same_type(client: Any, mock: MockServer) -> None:
+    broken = rs.chat(
+        [{"role": "user", "content": "x"}], model="m", base_url=mock.base_url, retry=None,
+        headers={"x-mock-fault": "reset_after=4"},
+    ).pipe(ops.text())  # fmt: skip
+    with pytest.raises(rs.StreamInterrupted):
+        await rs.produce_once(client, "chat:6", broken)
+    with pytest.raises(rs.StreamInterrupted):
+        await rs.collect(rs.from_redis_stream(client, "chat:6"))
+
+
+async def test_expired_or_unknown_key_is_stream_expired(client: Any) -> None:
+    with pytest.raises(rs.StreamExpired) as info:
+        await rs.collect(rs.from_redis_stream(client, "chat:none"))
+    assert info.value.key == "chat:none"
+
+
+async def test_unreachable_redis_is_a_connect_error() -> None:
+    dead = redis_asyncio.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
+    with pytest.raises(rs.ConnectError, match="Redis is unreachable"):
+        await rs.collect(rs.from_redis_stream(dead, "k"))
+    await dead.aclose()
+
+
+async def test_last_event_id_resumes_on_another_worker(
+    client: Any, mock: MockServer, serve: Any
+) -> None:
+    await rs.produce_once(client, "chat:7", answer(mock))
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        after = request.headers.get("Last-Event-ID", "0-0")
+        return await sse_response(
+            request, rs.from_redis_stream(client, "chat:7", after=after, with_ids=True)
+        )
+
+    workers = []
+    for _ in range(2):
+        app = web.Application()
+        app.router.add_get("/events", events)
+        workers.append(await serve(app))
+    first = await rs.collect(
+        rs.from_http(workers[0] + "/events", method="GET").pipe(ops.parse_sse())
+    )
+    deltas = [e for e in first if e.event == "delta"]
+    cut = deltas[9]  # the browser saw ten events, then switched worker
+    rest = await rs.collect(
+        rs.from_http(
+            workers[1] + "/events", method="GET", headers={"Last-Event-ID": cut.id or ""}
+        ).pipe(ops.parse_sse())
+    )
+    resumed = "".join(e.data for e in deltas[:10]) + "".join(
+        e.data for e in rest if e.event == "delta"
+    )
+    assert resumed == TEXT
+    assert rest[-1].event == "done"

@@ -1,0 +1,40 @@
+"""A separate process for the Redis tests: ``python -m tests.redis.worker MODE URL KEY [AFTER]``.
+
+``consume``: print ``[entry_id, text]`` JSON lines as they arrive, then ``["end", outcome]``.
+``stop``: ask the producer of KEY to stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import structlog
+from redis.asyncio import Redis
+
+import rxstream as rs
+
+
+async def main(mode: str, url: str, key: str, after: str) -> None:
+    client = Redis.from_url(url)
+    try:
+        if mode == "stop":
+            await rs.stop(client, key)
+            return
+        try:
+            async for entry_id, item in rs.iterate(
+                rs.from_redis_stream(client, key, after=after, with_ids=True)
+            ):
+                print(json.dumps([entry_id, item if isinstance(item, str) else None]), flush=True)
+            print(json.dumps(["end", "completed"]), flush=True)
+        except rs.StreamError as error:
+            print(json.dumps(["end", type(error).__name__]), flush=True)
+    finally:
+        await client.aclose()
+
+
+if __name__ == "__main__":
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    arguments = sys.argv[1:] + ["0-0"] * (4 - len(sys.argv[1:]))
+    asyncio.run(main(*arguments[:4]))
