@@ -14,9 +14,11 @@ from typing import Any
 import structlog
 
 from ._core import Context, Result, Target, have, machine
-from .suites import concurrency, http, memory, parse, shaping
+from .suites import concurrency, fanout, http, memory, parse, shaping
 
-SUITES: dict[str, ModuleType] = {m.NAME: m for m in (parse, http, concurrency, shaping, memory)}
+SUITES: dict[str, ModuleType] = {
+    m.NAME: m for m in (parse, http, concurrency, shaping, memory, fanout)
+}
 BASELINES = {"parse": "floor", "http": "floor", "concurrency": "floor"}
 
 

@@ -209,9 +209,80 @@ async def idle(url: str, streams: int) -> dict[str, Any]:
     return {"per_stream": per_stream}
 
 
+async def fanout(
+    url: str, redis_url: str, streams: int, consumers: int, mode: str
+) -> dict[str, Any]:
+    """``streams`` answers, each read by ``consumers`` readers: through Redis, or in-process
+    (a ``LiveStream`` per answer). Latency per chunk = read time - the server's send time."""
+    import aiohttp
+
+    import rxstream as rs
+    from rxstream import operators as ops
+    from rxstream.sinks import LiveStream
+
+    latencies: list[float] = []
+
+    def record(text: str) -> None:
+        latencies.append(time.time() - float(text))
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+        def answer() -> Any:
+            return rs.from_http(url + "/chat/completions", json=REQUEST, session=session).pipe(
+                ops.parse_sse(), ops.sse_json(), ops.openai_chat(), ops.text()
+            )
+
+        if mode == "in-process":
+            lives = [LiveStream(answer()).start() for _ in range(streams)]
+            readers = [
+                rs.run(live.observe(), lambda pair: record(pair[1]))
+                for live in lives
+                for _ in range(consumers)
+            ]
+            await asyncio.gather(*readers)
+            return {
+                "latency_p50": percentile(latencies, 0.5),
+                "latency_p99": percentile(latencies, 0.99),
+                "chunks": len(latencies),
+                "round_trips": 0.0,
+            }
+        from redis.asyncio import Redis
+
+        # every blocked XREAD holds a connection: size the pool for all readers + producers
+        redis = Redis.from_url(redis_url, max_connections=streams * (consumers + 2) + 10)
+        await redis.flushdb()
+        before = await _calls(redis)
+        producers = [
+            asyncio.create_task(rs.produce_once(redis, f"s{n}", answer())) for n in range(streams)
+        ]
+        readers = [
+            rs.run(rs.from_redis_stream(redis, f"s{n}"), record)
+            for n in range(streams)
+            for _ in range(consumers)
+        ]
+        await asyncio.gather(*producers, *readers)
+        calls = await _calls(redis) - before
+        await redis.aclose()
+        produced = len(latencies) / consumers
+        return {
+            "latency_p50": percentile(latencies, 0.5),
+            "latency_p99": percentile(latencies, 0.99),
+            "chunks": len(latencies),
+            "round_trips": calls / produced if produced else 0.0,
+        }
+
+
+async def _calls(redis: Any) -> int:
+    stats = await redis.info("commandstats")
+    return sum(int(v["calls"]) for k, v in stats.items() if k.startswith("cmdstat_"))
+
+
 if __name__ == "__main__":
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     mode, client, url, *rest = sys.argv[1:]
+    if mode == "fanout":
+        print(json.dumps(asyncio.run(fanout(url, rest[0], int(rest[1]), int(rest[2]), client))))
+        raise SystemExit(0)
     if mode == "http":
         outcome = asyncio.run(http(client, url))
     elif mode == "concurrency":

@@ -176,6 +176,7 @@ def from_redis_stream(
     after: str = "0-0",
     block: int = 1000,
     with_ids: bool = False,
+    wait: float = 0.0,
 ) -> Observable[Any]:
     """Replay the Redis stream ``key`` from ``after``, then tail it live (``XREAD BLOCK``).
 
@@ -184,7 +185,8 @@ def from_redis_stream(
     error. With ``with_ids``, items are ``(entry_id, item)`` pairs: ``sse_response``
     then uses the entry id as the SSE ``id``, so a browser's ``Last-Event-ID`` resumes
     on any worker (pass it as ``after``). A key that has expired (or never existed and
-    has no producer) raises ``StreamExpired``; an unreachable Redis, ``ConnectError``.
+    has no producer after ``wait`` seconds) raises ``StreamExpired``; an unreachable
+    Redis, ``ConnectError``.
     """
     if block < 1:
         raise ValueError("block is a number of milliseconds, >= 1")
@@ -193,6 +195,11 @@ def from_redis_stream(
         errors = _redis_errors()
         last = after or "0-0"
         try:
+            deadline = asyncio.get_running_loop().time() + wait
+            while not await client.exists(key, f"{key}:lease"):
+                if asyncio.get_running_loop().time() >= deadline:
+                    break
+                await asyncio.sleep(0.02)  # a producer may be about to take the job
             if not await client.exists(key, f"{key}:lease"):
                 raise StreamExpired(
                     f"No stream at {key!r}: it expired or was never started. "

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -22,47 +20,10 @@ from rxstream.mock import MockConfig, MockServer
 from rxstream.sinks import sse_response
 
 from ..conftest import until
+from .conftest import free_port, redis_asyncio
 
-redis_asyncio = pytest.importorskip("redis.asyncio", reason="pip install -e '.[redis]'")
-SERVER = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(
-    SERVER is None, reason="needs redis-server (apt-get install redis-server)"
-)
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = " ".join(f"Part {n} of the shared answer." for n in range(1, 31))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Any:
-    port = free_port()
-    process = __import__("subprocess").Popen(
-        [SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=__import__("subprocess").DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture
-async def client(redis_url: str) -> AsyncIterator[Any]:
-    connection = redis_asyncio.Redis.from_url(redis_url)
-    await connection.flushdb()
-    yield connection
-    await connection.aclose()
 
 
 @pytest.fixture

@@ -1,0 +1,68 @@
+"""examples/fanout: a chat started on one web worker is served by another."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+import pytest
+
+import rxstream as rs
+from examples.fanout.workers import producer, web_worker
+from rxstream import operators as ops
+from rxstream.mock import MockConfig, MockServer
+
+from ..conftest import until
+
+TEXT = " ".join(f"Fanout sentence {n}." for n in range(1, 41))
+
+
+@pytest.fixture
+async def workers(client: Any, serve: Any) -> AsyncIterator[tuple[list[str], MockServer]]:
+    async with MockServer(MockConfig(text=TEXT, tokens_per_second=80)) as mock:
+        # a fresh database: read every job, whenever the producer gets to it
+        production = asyncio.create_task(producer(client, base_url=mock.base_url, since="0-0"))
+        urls = [await serve(web_worker(client)) for _ in range(2)]
+        try:
+            yield urls, mock
+        finally:
+            production.cancel()
+            await asyncio.gather(production, return_exceptions=True)
+
+
+async def start_chat(url: str) -> str:
+    response = await rs.collect(rs.from_http(url + "/api/chat", json={"prompt": "go"}))
+    return str(msgspec.json.decode(b"".join(response))["id"])
+
+
+async def test_switching_workers_mid_answer_loses_and_repeats_nothing(workers: Any) -> None:
+    (a, b), mock = workers
+    chat_id = await start_chat(a)
+    seen: list[Any] = []
+    async for event in rs.iterate(
+        rs.from_http(f"{a}/api/stream/{chat_id}", method="GET").pipe(ops.parse_sse())
+    ):
+        if event.event == "delta":
+            seen.append(event)
+        if len(seen) == 8:
+            break  # the browser drops this worker
+    rest = await rs.collect(
+        rs.from_http(
+            f"{b}/api/stream/{chat_id}", method="GET", headers={"Last-Event-ID": seen[-1].id}
+        ).pipe(ops.parse_sse())
+    )
+    text = "".join(e.data for e in seen) + "".join(e.data for e in rest if e.event == "delta")
+    assert text == TEXT
+    assert rest[-1].event == "done"
+    assert len(mock.requests) == 1
+
+
+async def test_stop_on_the_other_worker_cancels_the_upstream(workers: Any) -> None:
+    (a, b), mock = workers
+    chat_id = await start_chat(a)
+    await until(lambda: mock.records and mock.records[-1].events_sent >= 3)
+    await rs.collect(rs.from_http(f"{b}/api/stop/{chat_id}", method="POST"))
+    await asyncio.wait_for(mock.records[-1].finished.wait(), 1)
+    assert mock.records[-1].outcome == "disconnected"
