@@ -113,13 +113,9 @@ def _select_fault(request: web.Request) -> tuple[Fault | None, bool]:
     return fault, fault is not None
 
 
-async def _chat_completions(request: web.Request) -> web.StreamResponse:
-    config = request.app[CONFIG_KEY]
-    try:
-        spec, active = _select_fault(request)
-    except ValueError as exc:
-        return _error(400, str(exc), "invalid_request_error")
-    fault = spec if active else None
+def _receive(request: web.Request) -> tuple[Fault | None, bool]:
+    """Record the request (credentials redacted) and pick its fault (see _select_fault)."""
+    spec, active = _select_fault(request)
     request.app[REQUESTS_KEY].append(
         RequestRecord(
             path=request.path,
@@ -128,6 +124,16 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
             at=time.perf_counter(),
         )
     )
+    return spec, active
+
+
+async def _chat_completions(request: web.Request) -> web.StreamResponse:
+    config = request.app[CONFIG_KEY]
+    try:
+        spec, active = _receive(request)
+    except ValueError as exc:
+        return _error(400, str(exc), "invalid_request_error")
+    fault = spec if active else None
     if config.api_key is not None:
         sent = request.headers.get("Authorization", "")
         if not hmac.compare_digest(sent.encode(), f"Bearer {config.api_key}".encode()):
@@ -358,18 +364,10 @@ def _provider_route(provider: str) -> Any:
 async def _provider(request: web.Request, provider: str) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
     try:
-        spec, active = _select_fault(request)
+        spec, active = _receive(request)
     except ValueError as exc:
         return _error(400, str(exc), "invalid_request_error")
     fault = spec if active else None
-    request.app[REQUESTS_KEY].append(
-        RequestRecord(
-            path=request.path,
-            headers=redact_headers(request.headers.items()),
-            fault=spec.spec if spec else None,
-            at=time.perf_counter(),
-        )
-    )
     if config.api_key is not None and provider in _KEY_HEADERS:
         header, prefix = _KEY_HEADERS[provider]
         sent = request.headers.get(header, "")
