@@ -111,38 +111,19 @@ def buffer_text(
     if max_delay is not None and max_delay <= 0:
         raise ValueError("max_delay must be > 0")
 
-    def operator(source: Observable[str]) -> Observable[str]:
-        def subscribe(
-            observer: abc.ObserverBase[str], subscribe_scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            timer = SerialDisposable()
-            held = _Held()
-            clock = resolve(scheduler, subscribe_scheduler) if max_delay is not None else None
+    def make(state: _Timed) -> Callable[[str], None]:
+        def on_next(fragment: str) -> None:
+            if not fragment:
+                return
+            if not state.held and state.clock is not None and max_delay is not None:
+                state.timer.disposable = state.clock.schedule_relative(max_delay, state.release)
+            state.held.add(fragment)
+            if max_chars is not None and state.held.size >= max_chars:
+                state.release()
 
-            def release(*_: Any) -> None:
-                timer.disposable = None
-                if held:
-                    observer.on_next(held.take())
+        return on_next
 
-            def on_next(fragment: str) -> None:
-                if not fragment:
-                    return
-                if not held and clock is not None and max_delay is not None:
-                    timer.disposable = clock.schedule_relative(max_delay, release)
-                held.add(fragment)
-                if max_chars is not None and held.size >= max_chars:
-                    release()
-
-            return CompositeDisposable(
-                source.subscribe(
-                    on_next, *_flushing(observer, release), scheduler=subscribe_scheduler
-                ),
-                timer,
-            )
-
-        return Observable(subscribe)
-
-    return operator
+    return _timed_text(scheduler, make, needs_clock=max_delay is not None)
 
 
 def throttle_text(
@@ -163,49 +144,32 @@ def throttle_text(
     if interval <= 0:
         raise ValueError("interval must be > 0")
 
-    def operator(source: Observable[str]) -> Observable[str]:
-        def subscribe(
-            observer: abc.ObserverBase[str], subscribe_scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            clock = resolve(scheduler, subscribe_scheduler)
-            window = SerialDisposable()
-            held = _Held()
-            open_window = False
+    def make(state: _Timed) -> Callable[[str], None]:
+        clock = state.require_clock()
+        open_window = False
 
-            def close_window(*_: Any) -> None:
-                nonlocal open_window
-                if held:
-                    observer.on_next(held.take())
-                    window.disposable = clock.schedule_relative(interval, close_window)
-                else:
-                    open_window = False
+        def close_window(*_: Any) -> None:
+            nonlocal open_window
+            if state.held:
+                state.observer.on_next(state.held.take())
+                state.timer.disposable = clock.schedule_relative(interval, close_window)
+            else:
+                open_window = False
 
-            def on_next(fragment: str) -> None:
-                nonlocal open_window
-                if not fragment:
-                    return
-                if open_window:
-                    held.add(fragment)
-                    return
-                open_window = True
-                observer.on_next(fragment)
-                window.disposable = clock.schedule_relative(interval, close_window)
+        def on_next(fragment: str) -> None:
+            nonlocal open_window
+            if not fragment:
+                return
+            if open_window:
+                state.held.add(fragment)
+                return
+            open_window = True
+            state.observer.on_next(fragment)
+            state.timer.disposable = clock.schedule_relative(interval, close_window)
 
-            def release() -> None:
-                window.disposable = None
-                if held:
-                    observer.on_next(held.take())
+        return on_next
 
-            return CompositeDisposable(
-                source.subscribe(
-                    on_next, *_flushing(observer, release), scheduler=subscribe_scheduler
-                ),
-                window,
-            )
-
-        return Observable(subscribe)
-
-    return operator
+    return _timed_text(scheduler, make)
 
 
 def debounce_text(
@@ -222,35 +186,18 @@ def debounce_text(
     if quiet <= 0:
         raise ValueError("quiet must be > 0")
 
-    def operator(source: Observable[str]) -> Observable[str]:
-        def subscribe(
-            observer: abc.ObserverBase[str], subscribe_scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            clock = resolve(scheduler, subscribe_scheduler)
-            timer = SerialDisposable()
-            held = _Held()
+    def make(state: _Timed) -> Callable[[str], None]:
+        clock = state.require_clock()
 
-            def release(*_: Any) -> None:
-                timer.disposable = None
-                if held:
-                    observer.on_next(held.take())
+        def on_next(fragment: str) -> None:
+            if not fragment:
+                return
+            state.held.add(fragment)
+            state.timer.disposable = clock.schedule_relative(quiet, state.release)
 
-            def on_next(fragment: str) -> None:
-                if not fragment:
-                    return
-                held.add(fragment)
-                timer.disposable = clock.schedule_relative(quiet, release)
+        return on_next
 
-            return CompositeDisposable(
-                source.subscribe(
-                    on_next, *_flushing(observer, release), scheduler=subscribe_scheduler
-                ),
-                timer,
-            )
-
-        return Observable(subscribe)
-
-    return operator
+    return _timed_text(scheduler, make)
 
 
 def smooth(
@@ -354,6 +301,56 @@ def smooth(
                     on_next, *_flushing(observer, release), scheduler=subscribe_scheduler
                 ),
                 timer,
+            )
+
+        return Observable(subscribe)
+
+    return operator
+
+
+class _Timed:
+    """Per-subscription state of a timed text operator: its clock, one timer, held text."""
+
+    __slots__ = ("clock", "held", "observer", "timer")
+
+    def __init__(self, observer: abc.ObserverBase[str], clock: abc.SchedulerBase | None) -> None:
+        self.observer = observer
+        self.clock = clock
+        self.timer = SerialDisposable()
+        self.held = _Held()
+
+    def require_clock(self) -> abc.SchedulerBase:
+        assert self.clock is not None
+        return self.clock
+
+    def release(self, *_: Any) -> None:
+        """Cancel the timer and emit what is held."""
+        self.timer.disposable = None
+        if self.held:
+            self.observer.on_next(self.held.take())
+
+
+def _timed_text(
+    scheduler: abc.SchedulerBase | None,
+    make: Callable[[_Timed], Callable[[str], None]],
+    *,
+    needs_clock: bool = True,
+) -> Operator[str, str]:
+    """The scaffold shared by buffer_text, throttle_text and debounce_text: ``make``
+    builds the ``on_next``; completion and errors release what is held first."""
+
+    def operator(source: Observable[str]) -> Observable[str]:
+        def subscribe(
+            observer: abc.ObserverBase[str], subscribe_scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            clock = resolve(scheduler, subscribe_scheduler) if needs_clock else None
+            state = _Timed(observer, clock)
+            on_next = make(state)
+            return CompositeDisposable(
+                source.subscribe(
+                    on_next, *_flushing(observer, state.release), scheduler=subscribe_scheduler
+                ),
+                state.timer,
             )
 
         return Observable(subscribe)
