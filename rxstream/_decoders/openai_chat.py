@@ -27,8 +27,6 @@ from . import Decoder
 from .inband import error_event, provider_error
 from .json import loads
 
-_decode = msgspec.json.Decoder().decode
-
 
 class _Function(msgspec.Struct):
     name: Any = None

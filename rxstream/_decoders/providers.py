@@ -185,9 +185,6 @@ class AnthropicDecoder(_ProviderDecoder):
         return out  # ping and unknown events carry nothing
 
 
-RESPONSES_FINISH: Final = {"max_output_tokens": "length", "content_filter": "content_filter"}
-
-
 class ResponsesDecoder(_ProviderDecoder):
     """OpenAI Responses API streaming events (``response.*``)."""
 
