@@ -245,13 +245,23 @@ async def fanout(
                 "latency_p99": percentile(latencies, 0.99),
                 "chunks": len(latencies),
                 "round_trips": 0.0,
+                "commands": 0.0,
             }
-        from redis.asyncio import Redis
+        from redis.asyncio import Connection, Redis
 
-        # every blocked XREAD holds a connection: size the pool for all readers + producers
-        redis = Redis.from_url(redis_url, max_connections=streams * (consumers + 2) + 10)
+        sent = [0]
+
+        class CountingConnection(Connection):
+            """Counts writes to the socket: one per command, one per pipeline."""
+
+            async def send_packed_command(self, *args: Any, **kwargs: Any) -> None:
+                sent[0] += 1
+                await super().send_packed_command(*args, **kwargs)
+
+        redis = Redis.from_url(redis_url, connection_class=CountingConnection)
         await redis.flushdb()
         before = await _calls(redis)
+        sent[0] = 0
         producers = [
             asyncio.create_task(rs.produce_once(redis, f"s{n}", answer())) for n in range(streams)
         ]
@@ -261,14 +271,16 @@ async def fanout(
             for _ in range(consumers)
         ]
         await asyncio.gather(*producers, *readers)
-        calls = await _calls(redis) - before
+        round_trips = sent[0]
+        calls = await _calls(redis) - before - 1  # minus the INFO that took "before"
         await redis.aclose()
         produced = len(latencies) / consumers
         return {
             "latency_p50": percentile(latencies, 0.5),
             "latency_p99": percentile(latencies, 0.99),
             "chunks": len(latencies),
-            "round_trips": calls / produced if produced else 0.0,
+            "round_trips": round_trips / produced if produced else 0.0,
+            "commands": calls / produced if produced else 0.0,
         }
 
 

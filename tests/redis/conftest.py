@@ -30,8 +30,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
+def start_redis_server() -> tuple[subprocess.Popen[bytes], str]:
+    """A fresh redis-server on a free loopback port, without persistence, and its URL."""
     port = free_port()
     assert SERVER is not None
     process = subprocess.Popen(
@@ -45,7 +45,13 @@ def redis_url() -> Iterator[str]:
             break
         except OSError:
             time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
+    return process, f"redis://127.0.0.1:{port}/0"
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    process, url = start_redis_server()
+    yield url
     process.terminate()
     process.wait(timeout=10)
 

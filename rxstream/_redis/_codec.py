@@ -1,0 +1,137 @@
+"""How items, terminals and entry ids look inside a Redis stream.
+
+Entries have two fields: ``type`` (the SSE event name: ``delta``, ``tool_call``,
+``usage``, ``finish`` …, or the terminals ``done``, ``error``, ``stopped``) and ``data``
+(text, or JSON).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any, Final
+
+import msgspec
+
+from .. import errors
+from .._redact import redact_text
+from ..errors import ConnectError, StreamError
+from ..models import (
+    FinishDelta,
+    ReasoningDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+    UsageDelta,
+)
+from ..sinks._sse import event_name
+
+TERMINALS: Final = frozenset({"done", "error", "stopped"})
+_TEXT_TYPES: Final = (TextDelta, RefusalDelta, ReasoningDelta)
+
+StreamId = tuple[int, int]
+"""A Redis stream entry id ``"<ms>-<seq>"`` as a comparable pair."""
+
+
+def parse_id(entry_id: str) -> StreamId:
+    """``"1700000000000-3"`` → ``(1700000000000, 3)``; a bare ``"<ms>"`` means seq 0."""
+    ms, _, seq = entry_id.partition("-")
+    try:
+        parsed = (int(ms), int(seq) if seq else 0)
+    except ValueError:
+        parsed = (-1, -1)
+    if parsed[0] < 0 or parsed[1] < 0:
+        raise ValueError(f"not a Redis stream entry id: {entry_id[:40]!r}")
+    return parsed
+
+
+def format_id(entry_id: StreamId) -> str:
+    return f"{entry_id[0]}-{entry_id[1]}"
+
+
+def text_of(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def redis_errors() -> tuple[type[BaseException], ...]:
+    """What redis-py raises when the server cannot be reached or stops answering."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def unreachable(exc: BaseException) -> ConnectError:
+    return ConnectError(
+        f"Redis is unreachable ({type(exc).__name__}). Check the Redis URL and that it runs."
+    )
+
+
+def encode_item(item: Any) -> dict[str, str]:
+    """An item as stream entry fields (text as is; models and values as JSON)."""
+    kind = event_name(item)
+    if isinstance(item, str):
+        data = item
+    elif type(item) in _TEXT_TYPES:
+        data = item.text
+    elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+        data = msgspec.json.encode(dataclasses.asdict(item)).decode()
+    else:
+        data = msgspec.json.encode(item).decode()
+    return {"type": kind, "data": data}
+
+
+def decode_item(kind: str, data: str) -> Any:
+    """The item back from its entry fields (the inverse of ``encode_item``)."""
+    if kind == "delta":
+        return data
+    if kind == "refusal":
+        return RefusalDelta(data)
+    if kind == "reasoning":
+        return ReasoningDelta(data)
+    value = msgspec.json.decode(data) if data else None
+    if kind == "tool_call" and isinstance(value, dict):
+        return ToolCallDelta(**value)
+    if kind == "finish" and isinstance(value, dict):
+        return FinishDelta(**value)
+    if kind == "usage" and isinstance(value, dict):
+        return UsageDelta(Usage(**value["usage"]))
+    return value
+
+
+def terminal_fields(
+    error: BaseException | None, *, text: str, usage: Usage | None, finish_reason: str | None
+) -> dict[str, str]:
+    """The last entry of a stream: ``done``, ``stopped`` (cancelled) or ``error``."""
+    if error is None:
+        summary = {
+            "usage": dataclasses.asdict(usage) if usage else None,
+            "finish_reason": finish_reason,
+        }
+        return {"type": "done", "data": msgspec.json.encode(summary).decode()}
+    if isinstance(error, asyncio.CancelledError):
+        return {"type": "stopped", "data": msgspec.json.encode({"partial_text": text}).decode()}
+    # Only rxstream's own messages are known to be free of secrets (and redacted again).
+    message = redact_text(str(error)) if isinstance(error, StreamError) else "The stream failed."
+    detail = {"error": type(error).__name__, "message": message}
+    return {"type": "error", "data": msgspec.json.encode(detail).decode()}
+
+
+def rebuilt_error(data: str) -> StreamError:
+    """The typed error an ``error`` terminal entry describes."""
+    try:
+        detail = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        detail = {}
+    if not isinstance(detail, dict):
+        detail = {}
+    name = str(detail.get("error") or "StreamError")
+    message = str(detail.get("message") or name)
+    kind = getattr(errors, name, None)
+    if isinstance(kind, type) and issubclass(kind, errors.StreamError):
+        try:
+            return kind(message)
+        except TypeError:
+            pass  # a subclass whose constructor needs more than a message
+    return errors.StreamError(f"{name}: {message}")
