@@ -85,5 +85,16 @@ def _ratio(results: list[Result]) -> tuple[bool | None, str]:
     return None, f"p99 via Redis = {redis[0].value / local[0].value:.2f}x in-process"
 
 
-TARGETS: list[Target] = [Target(NAME, "Redis fan-out cost (reported, no threshold)", _ratio)]
+def _batched(results: list[Result]) -> tuple[bool | None, str]:
+    trips = [r for r in results if r.metric == "Redis round trips per chunk"]
+    if not trips:
+        return None, "not measured"
+    return trips[0].value < 1, f"{trips[0].value:.2f} round trips per chunk produced"
+
+
+TARGETS: list[Target] = [
+    Target(NAME, "Redis fan-out cost (reported, no threshold)", _ratio),
+    # 4 readers and 1 writer per chunk: under one round trip means reads and writes batch
+    Target(NAME, "Redis round trips per chunk < 1 (shared XREAD, pipelined XADD)", _batched),
+]
 STEPS = 2

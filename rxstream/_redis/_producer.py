@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, Final
 import structlog
 from reactivex import Observable
 
+from ..errors import StreamError
 from ..sinks._core import run
-from ._codec import redis_errors, unreachable
 from ._reader import Reader, hub_for
-from ._writer import RedisStreamSink, writer_for
+from ._writer import RedisStreamSink, batched
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -50,13 +50,9 @@ async def produce_once(
         raise ValueError("lease must be positive")
     token = secrets.token_hex(8)
     lease_key, lease_ms = f"{key}:lease", int(lease * 1000)
-    try:
-        pipeline = client.pipeline(transaction=False)
-        pipeline.set(lease_key, token, nx=True, px=lease_ms)
-        pipeline.exists(control_key(key))
-        acquired, stop_requested = await pipeline.execute()
-    except redis_errors() as exc:
-        raise unreachable(exc) from None
+    acquired = batched(client, lambda p: p.set(lease_key, token, nx=True, px=lease_ms))
+    stop_requested = batched(client, lambda p: p.exists(control_key(key)))
+    acquired, stop_requested = await asyncio.gather(acquired, stop_requested)
     if not acquired:
         log.info("producer_already_running", key=key)
         return False
@@ -90,9 +86,7 @@ async def produce_once(
                 log.info("producer_stopped", key=key)
                 production.cancel()  # disposes the upstream request at once
                 break
-            await writer_for(client).submit(
-                lambda pipeline: pipeline.set(lease_key, token, xx=True, px=lease_ms)
-            )
+            await batched(client, lambda p: p.set(lease_key, token, xx=True, px=lease_ms))
         with contextlib.suppress(asyncio.CancelledError):
             await production  # when stopped, the sink wrote the "stopped" terminal entry
     finally:
@@ -105,10 +99,10 @@ async def produce_once(
 
 async def _release(client: Redis, lease_key: str, token: str) -> None:
     try:
-        if text(await client.get(lease_key)) == token:  # never another worker's lease
-            await client.delete(lease_key)
-    except redis_errors():
-        pass  # the lease lapses on its own
+        if text(await batched(client, lambda p: p.get(lease_key))) == token:
+            await batched(client, lambda p: p.delete(lease_key))  # never another worker's
+    except StreamError:
+        pass  # Redis is gone: the lease lapses on its own
 
 
 def text(value: bytes | str | None) -> str | None:
@@ -118,10 +112,9 @@ def text(value: bytes | str | None) -> str | None:
 async def stop(client: Redis, key: str) -> None:
     """Ask the producer of ``key`` (on any worker) to stop; it sees this within one
     Redis round trip. A producer that starts within ``STOP_TTL`` s is stopped too."""
-    pipeline = client.pipeline(transaction=False)
-    pipeline.xadd(control_key(key), {"type": "stop", "data": ""}, maxlen=16, approximate=False)
-    pipeline.expire(control_key(key), STOP_TTL)
-    try:
-        await pipeline.execute()
-    except redis_errors() as exc:
-        raise unreachable(exc) from None
+    control = control_key(key)
+    request: dict[Any, Any] = {"type": "stop", "data": ""}
+    await asyncio.gather(
+        batched(client, lambda p: p.xadd(control, request, maxlen=16, approximate=False)),
+        batched(client, lambda p: p.expire(control, STOP_TTL)),
+    )

@@ -32,6 +32,7 @@ from ._codec import (
     unreachable,
 )
 from ._shared import shared
+from ._writer import batched
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -256,10 +257,7 @@ def from_redis_stream(
     start = parse_id(after or "0-0")
 
     async def body(out: Emitter[Any]) -> None:
-        try:
-            await _wait_for(client, key, wait)
-        except redis_errors() as exc:
-            raise unreachable(exc) from None
+        await _wait_for(client, key, wait)
 
         def on_entry(entry_id: str, kind: str, data: str, item: Any) -> bool:
             if kind in TERMINALS:
@@ -283,7 +281,8 @@ def from_redis_stream(
 async def _wait_for(client: Redis, key: str, wait: float) -> None:
     """Return once ``key`` or its producer's lease exists; ``StreamExpired`` after ``wait``."""
     deadline = asyncio.get_running_loop().time() + wait
-    while not await client.exists(key, f"{key}:lease"):
+    lease = f"{key}:lease"
+    while not await batched(client, lambda p: p.exists(key, lease)):
         if asyncio.get_running_loop().time() >= deadline:
             raise StreamExpired(
                 f"No stream at {key!r}: it expired or was never started. Start the request again.",

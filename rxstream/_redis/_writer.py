@@ -1,4 +1,4 @@
-"""Writing to Redis streams: every producer in a process shares one pipeline per round trip."""
+"""Writing to Redis streams; every short command in a process shares one pipeline per round trip."""
 
 from __future__ import annotations
 
@@ -27,11 +27,12 @@ MAX_UNCONFIRMED: Final = 1024
 Command = Callable[["Pipeline"], Any]
 
 
-class PipelineWriter:
-    """Queues commands from every stream on one client; sends them in one pipeline.
+class Batcher:
+    """Queues short commands from every stream on one client; sends them in one pipeline.
 
     While one pipeline is on the wire, new commands wait and go together in the next:
-    100 producers each emitting a chunk cost one round trip, not 100. Order is kept.
+    100 producers each emitting a chunk cost one round trip, not 100, and one connection,
+    not 100 (so 400 readers starting at once do not exhaust the pool). Order is kept.
     """
 
     def __init__(self, client: Redis) -> None:
@@ -46,7 +47,7 @@ class PipelineWriter:
         reply: asyncio.Future[Any] = self.loop.create_future()
         self._queue.append((command, reply))
         if self._task is None:
-            self._task = self.loop.create_task(self._send_all(), name="rxstream:redis-writer")
+            self._task = self.loop.create_task(self._send_all(), name="rxstream:redis-batcher")
         return reply
 
     async def _send_all(self) -> None:
@@ -84,9 +85,14 @@ class PipelineWriter:
                 self._queue = []
 
 
-def writer_for(client: Redis) -> PipelineWriter:
-    """The process-wide writer of ``client`` on the running loop."""
-    return shared(client, "writer", PipelineWriter)
+def batcher_for(client: Redis) -> Batcher:
+    """The process-wide command batcher of ``client`` on the running loop."""
+    return shared(client, "batcher", Batcher)
+
+
+async def batched(client: Redis, command: Command) -> Any:
+    """Run one short command in the next shared pipeline; ``ConnectError`` if Redis is down."""
+    return await batcher_for(client).submit(command)
 
 
 class RedisStreamSink:
@@ -108,7 +114,7 @@ class RedisStreamSink:
     def _append(self, fields: dict[str, str]) -> asyncio.Future[Any]:
         payload: dict[Any, Any] = fields  # redis-py's value type is wider than str
         key, maxlen = self.key, self.maxlen
-        reply = writer_for(self.client).submit(
+        reply = batcher_for(self.client).submit(
             lambda pipeline: pipeline.xadd(key, payload, maxlen=maxlen, approximate=True)
         )
         self._unconfirmed.append(reply)
@@ -149,7 +155,7 @@ class RedisStreamSink:
         self._append(terminal)
         key, ttl = self.key, self.ttl
         self._unconfirmed.append(
-            writer_for(self.client).submit(lambda pipeline: pipeline.expire(key, ttl))
+            batcher_for(self.client).submit(lambda pipeline: pipeline.expire(key, ttl))
         )
         pending, self._unconfirmed = list(self._unconfirmed), deque()
         outcomes = await asyncio.gather(*pending, return_exceptions=True)

@@ -11,7 +11,7 @@ from reactivex.subject import Subject
 
 import rxstream as rs
 from rxstream._redis._reader import hub_for
-from rxstream._redis._writer import writer_for
+from rxstream._redis._writer import batcher_for
 from rxstream.mock import MockConfig, MockServer
 from rxstream.sinks import to_redis_stream
 
@@ -44,7 +44,10 @@ async def blocked_clients(client: Any) -> int:
     return int((await client.info("clients"))["blocked_clients"])
 
 
-async def test_many_readers_share_one_blocked_connection_and_get_exact_text(client: Any) -> None:
+async def test_many_readers_share_one_blocked_connection_and_get_exact_text(
+    redis_url: str, client: Any
+) -> None:
+    admin, client = client, redis_asyncio.Redis.from_url(redis_url, max_connections=4)
     subjects: dict[str, Subject[str]] = {key: Subject() for key in KEYS}
     producers = [
         asyncio.create_task(rs.run(subjects[key], to_redis_stream(client, key))) for key in KEYS
@@ -60,12 +63,12 @@ async def test_many_readers_share_one_blocked_connection_and_get_exact_text(clie
     ]
     hub = hub_for(client)
     await until(lambda: len(hub._readers) == len(KEYS))
-    writes_before = writer_for(client).round_trips
+    writes_before = batcher_for(client).round_trips
     for n in range(10):
         for key, subject in subjects.items():
             subject.on_next(f"{key}-{n} ")
-    await until(lambda: blocked_clients(client))
-    seen = [await blocked_clients(client) for _ in range(20)]
+    await until(lambda: blocked_clients(admin))
+    seen = [await blocked_clients(admin) for _ in range(20)]
     assert max(seen) == 1  # 80 readers, never more than one blocked XREAD
     for subject in subjects.values():
         subject.on_completed()
@@ -74,7 +77,8 @@ async def test_many_readers_share_one_blocked_connection_and_get_exact_text(clie
     expected = [["start ", *words(key)] for key in KEYS for _ in range(READERS_PER_KEY)]
     assert texts == expected
     # 200 XADDs, 20 terminal entries and 20 EXPIREs from 20 producers: a few pipelines
-    assert writer_for(client).round_trips - writes_before <= 10
+    assert batcher_for(client).round_trips - writes_before <= 10
+    await client.aclose()
 
 
 async def test_a_new_reader_does_not_wait_for_the_blocked_read(client: Any) -> None:
