@@ -1,4 +1,8 @@
-"""``python -m examples.fanout [--redis URL]``: mock + producer + two web workers."""
+"""``python -m examples.fanout [--redis URL]``: mock + producer + two web workers + balancer.
+
+Open http://127.0.0.1:8080: the balancer sends each request to the next web worker, so
+one answer is started on one worker, streamed from another, and stopped from either.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from redis.asyncio import Redis
 
 from rxstream.mock import MockConfig, MockServer
 
+from .balancer import Balancer
 from .workers import producer, web_worker
 
 
@@ -22,6 +27,13 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def _serve(runners: list[web.AppRunner], app: web.Application, port: int) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    runners.append(runner)
+    await web.TCPSite(runner, "127.0.0.1", port).start()
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -51,17 +63,19 @@ async def main(args: argparse.Namespace) -> None:
             if await redis.ping():
                 break
         await asyncio.sleep(0.05)
-    runners = []
+    runners: list[web.AppRunner] = []
+    clients = [redis]
     try:
         async with MockServer(MockConfig(tokens_per_second=25)) as mock:
             production = asyncio.create_task(producer(redis, base_url=mock.base_url))
             for port in args.ports:
-                runner = web.AppRunner(web_worker(redis), access_log=None)
-                await runner.setup()
-                await web.TCPSite(runner, "127.0.0.1", port).start()
-                runners.append(runner)
+                clients.append(Redis.from_url(url))  # as if each worker were its own process
+                await _serve(runners, web_worker(clients[-1]), port)
                 print(f"web worker on http://127.0.0.1:{port}", flush=True)
+            balancer = Balancer([f"http://127.0.0.1:{port}" for port in args.ports])
+            await _serve(runners, balancer.app(), args.balancer_port)
             print(f"producer worker running; Redis at {url}", flush=True)
+            print(f"open http://127.0.0.1:{args.balancer_port} (balanced over the workers)")
             try:
                 await asyncio.Event().wait()
             finally:
@@ -69,9 +83,10 @@ async def main(args: argparse.Namespace) -> None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await production
     finally:
-        for runner in runners:
+        for runner in reversed(runners):
             await runner.cleanup()
-        await redis.aclose()
+        for client in clients:
+            await client.aclose()
         if server is not None:
             server.terminate()
             await server.wait()
@@ -81,6 +96,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m examples.fanout")
     parser.add_argument("--redis", help="redis://host:port/db (default: start a redis-server)")
     parser.add_argument("--ports", type=int, nargs="+", default=[8081, 8082])
+    parser.add_argument("--balancer-port", type=int, default=8080)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main(parser.parse_args()))

@@ -52,13 +52,16 @@ async def enqueue(request: web.Request) -> web.Response:
 
 async def stream(request: web.Request) -> web.StreamResponse:
     after = request.headers.get("Last-Event-ID") or "0-0"
-    answer = rs.from_redis_stream(
-        request.app[REDIS_KEY],
-        f"chat:{request.match_info['id']}",
-        after=after,
-        with_ids=True,
-        wait=10,
-    )
+    try:
+        answer = rs.from_redis_stream(
+            request.app[REDIS_KEY],
+            f"chat:{request.match_info['id']}",
+            after=after,
+            with_ids=True,
+            wait=10,
+        )
+    except ValueError as error:  # a Last-Event-ID that is no stream entry id
+        raise web.HTTPBadRequest(text=str(error)) from None
     return await sse_response(request, answer, retry_ms=200, keepalive=10.0)
 
 

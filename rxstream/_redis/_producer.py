@@ -42,9 +42,11 @@ async def produce_once(
 
     A ``SET NX PX`` lease on ``key:lease`` makes the request happen once however many
     workers ask; it is renewed while streaming, so a crashed producer's lease lapses
-    within ``lease`` seconds. ``rs.stop(client, key)`` from any worker reaches the
-    producer through the process's shared ``XREAD`` (no polling): the upstream is
-    disposed and a ``stopped`` terminal entry (with the partial text) is written.
+    within ``lease`` seconds; a producer that finds its lease taken (it stalled for
+    longer than ``lease``) stops writing and raises ``StreamError``.
+    ``rs.stop(client, key)`` from any worker reaches the producer through the process's
+    shared ``XREAD`` (no polling): the upstream is disposed and a ``stopped`` terminal
+    entry (with the partial text) is written.
     """
     if lease <= 0:
         raise ValueError("lease must be positive")
@@ -86,9 +88,22 @@ async def produce_once(
                 log.info("producer_stopped", key=key)
                 production.cancel()  # disposes the upstream request at once
                 break
-            await batched(client, lambda p: p.set(lease_key, token, xx=True, px=lease_ms))
-        with contextlib.suppress(asyncio.CancelledError):
-            await production  # when stopped, the sink wrote the "stopped" terminal entry
+            renewed = await batched(client, lambda p: p.eval(RENEW, 1, lease_key, token, lease_ms))
+            if not renewed:
+                # Stalled past the lease, and another worker may be producing this key:
+                # two writers would interleave their text, so this one gives up, silently.
+                log.warning("producer_lease_lost", key=key)
+                sink.abandon()
+                production.cancel()
+                await asyncio.wait({production})
+                raise StreamError(
+                    f"Lost the producer lease on {key!r} (this worker stalled for longer "
+                    "than the lease); stopped producing so only one worker writes the key."
+                )
+        await asyncio.wait({production})
+        if not production.cancelled():
+            production.result()  # the stream's own error, re-raised
+        # when stopped, the sink has written the "stopped" terminal entry
     finally:
         hub.remove(watcher)
         if not production.done():
@@ -97,16 +112,20 @@ async def produce_once(
     return True
 
 
+# Lua, so that checking the token and acting on the lease is one atomic step
+RENEW: Final = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
+RELEASE: Final = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
 async def _release(client: Redis, lease_key: str, token: str) -> None:
-    try:
-        if text(await batched(client, lambda p: p.get(lease_key))) == token:
-            await batched(client, lambda p: p.delete(lease_key))  # never another worker's
-    except StreamError:
-        pass  # Redis is gone: the lease lapses on its own
-
-
-def text(value: bytes | str | None) -> str | None:
-    return value.decode() if isinstance(value, bytes) else value
+    with contextlib.suppress(StreamError):  # Redis is gone: the lease lapses on its own
+        await batched(client, lambda p: p.eval(RELEASE, 1, lease_key, token))
 
 
 async def stop(client: Redis, key: str) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 import structlog
 from reactivex import Observable
 
-from ..errors import StreamExpired
+from ..errors import StreamError, StreamExpired
 from ..sources._task import Emitter, task_source
 from ._codec import (
     TERMINALS,
@@ -282,7 +282,15 @@ async def _wait_for(client: Redis, key: str, wait: float) -> None:
     """Return once ``key`` or its producer's lease exists; ``StreamExpired`` after ``wait``."""
     deadline = asyncio.get_running_loop().time() + wait
     lease = f"{key}:lease"
-    while not await batched(client, lambda p: p.exists(key, lease)):
+    while True:
+        found, kind = await asyncio.gather(
+            batched(client, lambda p: p.exists(key, lease)), batched(client, lambda p: p.type(key))
+        )
+        if text_of(kind) not in ("stream", "none"):
+            # caught here: in the shared XREAD it would fail every reader in the process
+            raise StreamError(f"The key {key!r} holds a {text_of(kind)}, not a stream.")
+        if found:
+            return
         if asyncio.get_running_loop().time() >= deadline:
             raise StreamExpired(
                 f"No stream at {key!r}: it expired or was never started. Start the request again.",

@@ -110,6 +110,11 @@ class RedisStreamSink:
         self.finish_reason: str | None = None
         self.entries = 0
         self._unconfirmed: deque[asyncio.Future[Any]] = deque()
+        self._abandoned = False
+
+    def abandon(self) -> None:
+        """Write nothing more: not even a terminal entry (another producer owns the key)."""
+        self._abandoned = True
 
     def _append(self, fields: dict[str, str]) -> asyncio.Future[Any]:
         payload: dict[Any, Any] = fields  # redis-py's value type is wider than str
@@ -134,6 +139,8 @@ class RedisStreamSink:
         ``close``. At most ``MAX_UNCONFIRMED`` entries are in flight per stream.
         """
         self._check_confirmed()
+        if self._abandoned:
+            return
         if isinstance(item, str):
             self.text.append(item)
         elif type(item) is TextDelta and item.choice == 0:
@@ -149,6 +156,10 @@ class RedisStreamSink:
 
     async def close(self, error: BaseException | None) -> None:
         """Append the terminal entry, set the key's expiry and wait for Redis to confirm."""
+        if self._abandoned:
+            await asyncio.gather(*self._unconfirmed, return_exceptions=True)
+            self._unconfirmed.clear()
+            return
         terminal = terminal_fields(
             error, text="".join(self.text), usage=self.usage, finish_reason=self.finish_reason
         )

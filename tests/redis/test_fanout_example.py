@@ -66,3 +66,15 @@ async def test_stop_on_the_other_worker_cancels_the_upstream(workers: Any) -> No
     await rs.collect(rs.from_http(f"{b}/api/stop/{chat_id}", method="POST"))
     await asyncio.wait_for(mock.records[-1].finished.wait(), 1)
     assert mock.records[-1].outcome == "disconnected"
+
+
+async def test_a_forged_last_event_id_is_a_400(workers: Any) -> None:
+    (a, _), _ = workers
+    chat_id = await start_chat(a)
+    with pytest.raises(rs.HTTPStatusError) as info:
+        await rs.collect(
+            rs.from_http(
+                f"{a}/api/stream/{chat_id}", method="GET", headers={"Last-Event-ID": "x-y"}
+            )
+        )
+    assert info.value.status == 400

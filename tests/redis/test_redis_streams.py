@@ -181,3 +181,17 @@ async def test_last_event_id_resumes_on_another_worker(
     )
     assert resumed == TEXT
     assert rest[-1].event == "done"
+
+
+async def test_a_producer_that_lost_its_lease_stops_writing(client: Any) -> None:
+    async with MockServer(MockConfig(text=TEXT, tokens_per_second=20)) as slow:
+        producer = asyncio.create_task(rs.produce_once(client, "chat:8", answer(slow), lease=0.3))
+        await until(lambda: slow.records and slow.records[-1].events_sent >= 2)
+        await client.set("chat:8:lease", "another-worker")  # took over after a stall
+        with pytest.raises(rs.StreamError, match="Lost the producer lease"):
+            await asyncio.wait_for(producer, 5)
+        await asyncio.wait_for(slow.records[-1].finished.wait(), 1)
+        assert slow.records[-1].outcome == "disconnected"
+    entries = await client.xrange("chat:8")
+    assert all(fields[b"type"] == b"delta" for _, fields in entries)  # no terminal of ours
+    assert await client.get("chat:8:lease") == b"another-worker"  # not released by us

@@ -141,6 +141,15 @@ async def test_a_key_deleted_while_read_is_stream_expired(client: Any) -> None:
         await asyncio.wait_for(reading, 5)
 
 
+async def test_a_key_that_is_not_a_stream_is_refused_alone(client: Any) -> None:
+    await write_stream(client, "chat", words("chat"))
+    await client.set("plain", "a string")
+    reading = asyncio.create_task(rs.collect(rs.from_redis_stream(client, "chat")))
+    with pytest.raises(rs.StreamError, match="holds a string, not a stream"):
+        await rs.collect(rs.from_redis_stream(client, "plain"))
+    assert await reading == words("chat")
+
+
 def test_a_position_that_is_not_an_entry_id_is_refused() -> None:
     client: Any = object()
     with pytest.raises(ValueError, match="not a Redis stream entry id"):
