@@ -150,6 +150,26 @@ async def test_a_key_that_is_not_a_stream_is_refused_alone(client: Any) -> None:
     assert await reading == words("chat")
 
 
+async def test_a_burst_larger_than_any_batch_keeps_order_both_ways(client: Any) -> None:
+    burst = [f"{n} " for n in range(5_000)]  # > MAX_BATCH, > MAX_UNCONFIRMED, > READ_COUNT
+    await write_stream(client, "burst", burst)
+    assert await client.xlen("burst") == len(burst) + 1  # and the terminal entry
+    assert await rs.collect(rs.from_redis_stream(client, "burst")) == burst
+
+
+async def test_a_client_that_decodes_responses_works_the_same(redis_url: str) -> None:
+    decoding = redis_asyncio.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        await write_stream(decoding, "decoded", words("decoded"))
+        pairs = await rs.collect(rs.from_redis_stream(decoding, "decoded", with_ids=True))
+        assert [item for _, item in pairs] == words("decoded")
+        assert [entry_id for entry_id, _ in pairs] == [
+            entry_id for entry_id, _ in (await decoding.xrange("decoded"))[:-1]
+        ]
+    finally:
+        await decoding.aclose()
+
+
 def test_a_position_that_is_not_an_entry_id_is_refused() -> None:
     client: Any = object()
     with pytest.raises(ValueError, match="not a Redis stream entry id"):
