@@ -17,6 +17,7 @@ from aiohttp import web
 from examples.fanout.balancer import Balancer
 from rxstream.mock import MockConfig, MockServer
 
+from ..conftest import until
 from .test_web_chat import ARGS, ARTIFACTS, CHROMIUM, text_length_at_least
 
 redis_asyncio = pytest.importorskip("redis.asyncio", reason="pip install -e '.[redis]'")
@@ -131,7 +132,8 @@ async def test_stop_through_the_balancer_cancels_the_producers_upstream(
     assert record.ended - clicked < 0.5  # browser → balancer → worker → Redis → producer
     # the upstream request runs on the producer worker, not on the web worker that took
     # the Stop: it could only have been cancelled through Redis
-    assert any("/api/stop/" in path for path, _ in deployment.balancer.served)
+    # (the mock can see the cancel before the balancer has the worker's reply to the Stop)
+    await until(lambda: any("/api/stop/" in path for path, _ in deployment.balancer.served))
     shown = await page.text_content("#text") or ""
     assert shown
     assert TEXT.startswith(shown)
