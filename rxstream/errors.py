@@ -13,7 +13,8 @@ sink), says what happened and what to do about it, and never carries a credentia
     ├── EventTooLarge                one event exceeded max_event_bytes / max_line_bytes
     ├── ProviderError                the provider reported an error inside the stream
     ├── BufferOverflow               a bounded sink queue filled up (consumer too slow)
-    └── StreamExpired                a Redis stream expired (or never existed) before it was read
+    ├── StreamExpired                a Redis stream expired (or never existed) before it was read
+    └── LeaseLost                    a Redis producer found its lease taken and stopped writing
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "ConnectError",
     "EventTooLarge",
     "HTTPStatusError",
+    "LeaseLost",
     "ParseError",
     "ProviderError",
     "RateLimitError",
@@ -246,6 +248,17 @@ class BufferOverflow(StreamError):
 class StreamExpired(StreamError):
     """The Redis stream ``key`` is gone (its TTL passed) or was never started: there is
     nothing to resume. Start the request again."""
+
+    key: str
+
+    def __init__(self, message: str, *, key: str = "", attempts: int = 0) -> None:
+        super().__init__(message, attempts=attempts)
+        self.key = key
+
+
+class LeaseLost(StreamError):
+    """A Redis producer found its lease (``key:lease``) held by another worker — it stalled
+    for longer than the lease — and stopped writing, so only one producer writes ``key``."""
 
     key: str
 

@@ -13,7 +13,7 @@ def test_top_level_all() -> None:
     assert rxstream.__all__ == sorted(rxstream.__all__)
     assert set(rxstream.__all__) == {
         "BufferOverflow", "Completion", "ConnectError", "Delta", "EventTooLarge",
-        "FinishDelta", "HTTPStatusError", "Message", "ParseError", "ProviderError",
+        "FinishDelta", "HTTPStatusError", "LeaseLost", "Message", "ParseError", "ProviderError",
         "RateLimitError", "ReasoningDelta", "RefusalDelta", "Restart", "RetryPolicy",
         "SSEEvent", "Secret", "StreamError", "StreamExpired", "StreamInterrupted",
         "StreamMetrics", "StreamTimeout", "TextDelta", "ToolCall", "ToolCallDelta", "Usage",

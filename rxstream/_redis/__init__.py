@@ -29,7 +29,7 @@ __all__ = [
 
 
 def to_redis_stream(
-    client: Redis, key: str, *, maxlen: int = 10_000, ttl: int = 3600
+    client: Redis, key: str, *, maxlen: int = 10_000, ttl: int = 3600, lease: float = 5.0
 ) -> RedisStreamSink:
     """A sink appending each item to the Redis stream ``key``, then a terminal entry.
 
@@ -37,7 +37,10 @@ def to_redis_stream(
     their type (text, tool calls, usage, finish …); the terminal entry is ``done``
     (with the final usage and finish reason), ``error`` (the typed error's class and
     message, never a secret) or ``stopped`` (with the partial text). The stream is
-    trimmed to about ``maxlen`` entries and expires ``ttl`` seconds after the end.
-    Writes from every stream in the process go out together, one pipeline per round trip.
+    trimmed to about ``maxlen`` entries and expires ``ttl`` seconds after the end (or
+    after the producer's last sign of life). While writing, the sink keeps
+    ``key:lease`` alive (renewed every ``lease / 3`` s) so readers tell a quiet producer
+    from a dead one. Writes from every stream in the process go out together, one
+    pipeline per round trip.
     """
-    return RedisStreamSink(client, key, maxlen=maxlen, ttl=ttl)
+    return RedisStreamSink(client, key, maxlen=maxlen, ttl=ttl, lease=lease)

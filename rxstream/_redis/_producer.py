@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 from typing import TYPE_CHECKING, Any, Final
 
 import structlog
 from reactivex import Observable
 
-from ..errors import StreamError
 from ..sinks._core import run
 from ._reader import Reader, hub_for
 from ._writer import RedisStreamSink, batched
@@ -51,18 +49,17 @@ async def produce_once(
     if lease <= 0:
         raise ValueError("lease must be positive")
     token = secrets.token_hex(8)
-    lease_key, lease_ms = f"{key}:lease", int(lease * 1000)
+    lease_key, lease_ms = f"{key}:lease", int(lease * 1000)  # "done" once finished
     acquired = batched(client, lambda p: p.set(lease_key, token, nx=True, px=lease_ms))
     stop_requested = batched(client, lambda p: p.exists(control_key(key)))
     acquired, stop_requested = await asyncio.gather(acquired, stop_requested)
     if not acquired:
         log.info("producer_already_running", key=key)
         return False
-    sink = RedisStreamSink(client, key, maxlen=maxlen, ttl=ttl)
+    sink = RedisStreamSink(client, key, maxlen=maxlen, ttl=ttl, lease=lease, lease_token=token)
     if stop_requested:  # stopped before it started: no upstream request at all
         log.info("producer_stopped", key=key, before_start=True)
         await sink.close(asyncio.CancelledError())
-        await _release(client, lease_key, token)
         return True
 
     loop = asyncio.get_running_loop()
@@ -77,55 +74,27 @@ async def produce_once(
     hub = hub_for(client)
     hub.add(watcher)
     production = asyncio.ensure_future(run(source, sink))
+    lease_lost = asyncio.ensure_future(sink.lease_lost.wait())
     try:
-        while not production.done():
-            await asyncio.wait(
-                {production, stop_asked}, timeout=lease / 3, return_when=asyncio.FIRST_COMPLETED
-            )
-            if production.done():
-                break
-            if stop_asked.done():
-                log.info("producer_stopped", key=key)
-                production.cancel()  # disposes the upstream request at once
-                break
-            renewed = await batched(client, lambda p: p.eval(RENEW, 1, lease_key, token, lease_ms))
-            if not renewed:
-                # Stalled past the lease, and another worker may be producing this key:
-                # two writers would interleave their text, so this one gives up, silently.
-                log.warning("producer_lease_lost", key=key)
-                sink.abandon()
-                production.cancel()
-                await asyncio.wait({production})
-                raise StreamError(
-                    f"Lost the producer lease on {key!r} (this worker stalled for longer "
-                    "than the lease); stopped producing so only one worker writes the key."
-                )
+        await asyncio.wait(
+            {production, stop_asked, lease_lost}, return_when=asyncio.FIRST_COMPLETED
+        )
+        if not production.done():
+            # Stop: the sink writes "stopped". Lease lost: another worker may be producing
+            # this key, and two writers would interleave their text; the sink writes nothing.
+            log.info("producer_stopped", key=key, lease_lost=lease_lost.done())
+            production.cancel()  # disposes the upstream request at once
         await asyncio.wait({production})
+        if lease_lost.done():
+            sink.check()  # raises LeaseLost
         if not production.cancelled():
             production.result()  # the stream's own error, re-raised
-        # when stopped, the sink has written the "stopped" terminal entry
     finally:
         hub.remove(watcher)
+        lease_lost.cancel()
         if not production.done():
             production.cancel()
-        await _release(client, lease_key, token)
     return True
-
-
-# Lua, so that checking the token and acting on the lease is one atomic step
-RENEW: Final = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-return 0
-"""
-RELEASE: Final = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
-
-async def _release(client: Redis, lease_key: str, token: str) -> None:
-    with contextlib.suppress(StreamError):  # Redis is gone: the lease lapses on its own
-        await batched(client, lambda p: p.eval(RELEASE, 1, lease_key, token))
 
 
 async def stop(client: Redis, key: str) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 import structlog
 from reactivex import Observable
 
-from ..errors import StreamError, StreamExpired
+from ..errors import StreamError, StreamExpired, StreamInterrupted
 from ..sources._task import Emitter, task_source
 from ._codec import (
     TERMINALS,
@@ -194,7 +194,12 @@ class StreamHub:
                 self._finish(reader)
 
     async def _check_quiet(self, now: float) -> None:
-        """Readers of a key quiet for ``block`` ms learn whether it still exists."""
+        """Readers of a key quiet for ``block`` ms learn whether its producer still lives.
+
+        A producer keeps ``key:lease`` alive while it writes and leaves it ``done`` for
+        as long as the stream lives: a stream without a lease lost its producer, and
+        neither stream nor lease means the stream expired.
+        """
         quiet = [
             key
             for key, readers in self._readers.items()
@@ -204,18 +209,28 @@ class StreamHub:
             return
         pipeline = self.client.pipeline(transaction=False)
         for key in quiet:
-            pipeline.exists(key, f"{key}:lease")
+            pipeline.exists(key)
+            pipeline.exists(f"{key}:lease")
         self.round_trips += 1
         found = await pipeline.execute()
-        for key, count in zip(quiet, found, strict=True):
+        for index, key in enumerate(quiet):
             self._heard[key] = now
-            if not count:
-                for reader in list(self._readers.get(key, ())):
-                    if reader.expires:
-                        reader.fail(
-                            StreamExpired(f"The stream {key!r} expired while being read.", key=key)
-                        )
-                        self.remove(reader)
+            stream, lease = found[2 * index], found[2 * index + 1]
+            if lease:
+                continue
+            for reader in list(self._readers.get(key, ())):
+                if reader.expires:
+                    reader.fail(_ended_early(key, expired=not stream))
+                    self.remove(reader)
+
+
+def _ended_early(key: str, *, expired: bool) -> StreamError:
+    if expired:
+        return StreamExpired(f"The stream {key!r} expired while being read.", key=key)
+    return StreamInterrupted(
+        f"The producer of {key!r} stopped without finishing (its lease lapsed: the worker "
+        "died or lost Redis). Start the request again."
+    )
 
 
 def _decoded(kind: str, data: str) -> Any:
@@ -249,8 +264,10 @@ def from_redis_stream(
     pairs: ``sse_response`` then uses the entry id as the SSE ``id``, so a browser's
     ``Last-Event-ID`` resumes on any worker (pass it as ``after``; a value that is not a
     stream id raises ``ValueError`` here). A key that has expired (or never existed and
-    has no producer after ``wait`` seconds) raises ``StreamExpired`` — checked when the
-    stream has been quiet for ``block`` ms; an unreachable Redis, ``ConnectError``.
+    has no producer after ``wait`` seconds) raises ``StreamExpired``; a stream whose
+    producer died (its lease lapsed before a terminal entry) raises
+    ``StreamInterrupted`` — both checked when the stream has been quiet for ``block``
+    ms. An unreachable Redis raises ``ConnectError``.
     """
     if block < 1:
         raise ValueError("block is a number of milliseconds, >= 1")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 import structlog
 
+from ..errors import LeaseLost, StreamError
 from ..models import FinishDelta, TextDelta, Usage, UsageDelta
 from ._codec import encode_item, redis_errors, terminal_fields, unreachable
 from ._shared import shared
@@ -95,26 +97,55 @@ async def batched(client: Redis, command: Command) -> Any:
     return await batcher_for(client).submit(command)
 
 
-class RedisStreamSink:
-    """Appends items to a Redis stream; see ``to_redis_stream``."""
+# Lua, so that checking the token and acting on the lease is one atomic step.
+RENEW: Final = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
+FINISH: Final = """
+local holder = redis.call('get', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  return redis.call('set', KEYS[1], 'done', 'PX', ARGV[2])
+end
+return 0
+"""
 
-    def __init__(self, client: Redis, key: str, *, maxlen: int = 10_000, ttl: int = 3600) -> None:
-        if maxlen < 1 or ttl < 1:
-            raise ValueError("maxlen and ttl must be positive")
+
+class RedisStreamSink:
+    """Appends items to a Redis stream; see ``to_redis_stream``.
+
+    While it writes, it keeps ``key:lease`` alive (renewed every ``lease / 3`` s, with
+    the stream's own expiry), so readers can tell a live producer from a dead one; at
+    the end the lease becomes ``done`` for as long as the stream lives.
+    """
+
+    def __init__(
+        self,
+        client: Redis,
+        key: str,
+        *,
+        maxlen: int = 10_000,
+        ttl: int = 3600,
+        lease: float = 5.0,
+        lease_token: str | None = None,
+    ) -> None:
+        if maxlen < 1 or ttl < 1 or lease <= 0:
+            raise ValueError("maxlen, ttl and lease must be positive")
         self.client = client
         self.key = key
         self.maxlen = maxlen
         self.ttl = ttl
+        self.lease = lease
         self.text: list[str] = []  # delivered text, for the "stopped" terminal
         self.usage: Usage | None = None
         self.finish_reason: str | None = None
         self.entries = 0
+        self.lease_lost: asyncio.Event = asyncio.Event()
+        self._lease_key = f"{key}:lease"
+        self._token = lease_token or secrets.token_hex(8)
+        self._holds_lease = lease_token is not None  # produce_once took it already
+        self._heartbeat: asyncio.Task[None] | None = None
         self._unconfirmed: deque[asyncio.Future[Any]] = deque()
-        self._abandoned = False
-
-    def abandon(self) -> None:
-        """Write nothing more: not even a terminal entry (another producer owns the key)."""
-        self._abandoned = True
 
     def _append(self, fields: dict[str, str]) -> asyncio.Future[Any]:
         payload: dict[Any, Any] = fields  # redis-py's value type is wider than str
@@ -126,11 +157,47 @@ class RedisStreamSink:
         self.entries += 1
         return reply
 
-    def _check_confirmed(self) -> None:
-        """Raise the first failed write, if any; forget the confirmed ones."""
+    def check(self) -> None:
+        """Raise ``LeaseLost``, or the first failed write, if any; forget confirmed ones."""
+        if self.lease_lost.is_set():
+            raise LeaseLost(
+                f"Lost the producer lease on {self.key!r} (this worker stalled for longer "
+                "than the lease); stopped writing so that only one producer writes the key.",
+                key=self.key,
+            )
         unconfirmed = self._unconfirmed
         while unconfirmed and unconfirmed[0].done():
             unconfirmed.popleft().result()
+
+    def _start_heartbeat(self) -> None:
+        """After the first entry: the lease (for a plain sink) and the stream's expiry."""
+        lease_key, token, lease_ms = self._lease_key, self._token, int(self.lease * 1000)
+        key, ttl = self.key, self.ttl
+        batcher = batcher_for(self.client)
+        if not self._holds_lease:  # a plain sink: announce itself as the stream's producer
+            self._unconfirmed.append(batcher.submit(lambda p: p.set(lease_key, token, px=lease_ms)))
+        self._unconfirmed.append(batcher.submit(lambda p: p.expire(key, ttl)))
+        self._heartbeat = asyncio.get_running_loop().create_task(
+            self._keep_lease(), name="rxstream:redis-lease"
+        )
+
+    async def _keep_lease(self) -> None:
+        lease_key, token, lease_ms = self._lease_key, self._token, int(self.lease * 1000)
+        key, ttl = self.key, self.ttl
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                renewed, _ = await asyncio.gather(
+                    batched(self.client, lambda p: p.eval(RENEW, 1, lease_key, token, lease_ms)),
+                    # a producer that dies leaves a stream that still expires
+                    batched(self.client, lambda p: p.expire(key, ttl)),
+                )
+            except StreamError:
+                continue  # Redis is away: the writes report it; the lease may lapse
+            if not renewed:
+                log.warning("producer_lease_lost", key=key)
+                self.lease_lost.set()
+                return
 
     async def send(self, item: Any) -> None:
         """Append one item (``XADD`` with approximate ``MAXLEN`` trimming).
@@ -138,9 +205,7 @@ class RedisStreamSink:
         Returns once queued; a write that failed is raised by a later ``send`` or by
         ``close``. At most ``MAX_UNCONFIRMED`` entries are in flight per stream.
         """
-        self._check_confirmed()
-        if self._abandoned:
-            return
+        self.check()
         if isinstance(item, str):
             self.text.append(item)
         elif type(item) is TextDelta and item.choice == 0:
@@ -150,13 +215,20 @@ class RedisStreamSink:
         elif isinstance(item, FinishDelta) and item.choice == 0:
             self.finish_reason = item.reason
         self._append(encode_item(item))
+        if self._heartbeat is None:
+            self._start_heartbeat()
         if len(self._unconfirmed) > MAX_UNCONFIRMED:
             await asyncio.wait({self._unconfirmed[0]})
-            self._check_confirmed()
+            self.check()
 
     async def close(self, error: BaseException | None) -> None:
-        """Append the terminal entry, set the key's expiry and wait for Redis to confirm."""
-        if self._abandoned:
+        """Append the terminal entry, set the key's expiry and wait for Redis to confirm.
+
+        After a lost lease, writes nothing: the key belongs to another producer.
+        """
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        if self.lease_lost.is_set():
             await asyncio.gather(*self._unconfirmed, return_exceptions=True)
             self._unconfirmed.clear()
             return
@@ -164,9 +236,12 @@ class RedisStreamSink:
             error, text="".join(self.text), usage=self.usage, finish_reason=self.finish_reason
         )
         self._append(terminal)
-        key, ttl = self.key, self.ttl
+        key, ttl, lease_key, token = self.key, self.ttl, self._lease_key, self._token
+        batcher = batcher_for(self.client)
+        self._unconfirmed.append(batcher.submit(lambda pipeline: pipeline.expire(key, ttl)))
+        # "done" for the stream's lifetime: a late produce_once does not start it again
         self._unconfirmed.append(
-            batcher_for(self.client).submit(lambda pipeline: pipeline.expire(key, ttl))
+            batcher.submit(lambda p: p.eval(FINISH, 1, lease_key, token, ttl * 1000))
         )
         pending, self._unconfirmed = list(self._unconfirmed), deque()
         outcomes = await asyncio.gather(*pending, return_exceptions=True)

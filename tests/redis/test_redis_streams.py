@@ -126,6 +126,14 @@ async def test_two_concurrent_producers_make_one_request(client: Any, mock: Mock
     assert len(mock.requests) == 1
 
 
+async def test_two_producer_processes_make_one_request(redis_url: str, mock: MockServer) -> None:
+    workers = [await worker("produce", redis_url, "chat:9", mock.base_url) for _ in range(2)]
+    outputs = await asyncio.gather(*(asyncio.wait_for(w.communicate(), 30) for w in workers))
+    started = sorted(json.loads(out.decode())[1] for out, _ in outputs)
+    assert started == [False, True]
+    assert len(mock.requests) == 1
+
+
 async def test_errors_are_replayed_as_the_same_type(client: Any, mock: MockServer) -> None:
     broken = rs.chat(
         [{"role": "user", "content": "x"}], model="m", base_url=mock.base_url, retry=None,
@@ -195,3 +203,48 @@ async def test_a_producer_that_lost_its_lease_stops_writing(client: Any) -> None
     entries = await client.xrange("chat:8")
     assert all(fields[b"type"] == b"delta" for _, fields in entries)  # no terminal of ours
     assert await client.get("chat:8:lease") == b"another-worker"  # not released by us
+
+
+async def test_readers_learn_that_a_killed_producer_will_not_finish(
+    client: Any, redis_url: str
+) -> None:
+    async with MockServer(MockConfig(text=TEXT, tokens_per_second=20)) as slow:
+        producer = await worker("produce", redis_url, "chat:10", slow.base_url, "0.5")
+        await wait_for_lease(client, "chat:10")
+        reading = asyncio.create_task(
+            rs.collect(rs.from_redis_stream(client, "chat:10", block=200))
+        )
+        await until(lambda: slow.records and slow.records[-1].events_sent >= 3)
+        producer.send_signal(signal.SIGKILL)  # no terminal entry, no lease renewal
+        await producer.wait()
+        # lease 0.5 s + one quiet period of 0.2 s, with room for a busy machine
+        with pytest.raises(rs.StreamInterrupted, match="stopped without finishing"):
+            await asyncio.wait_for(reading, 5)
+    assert await client.ttl("chat:10") > 0  # and the half-written stream still expires
+
+
+async def test_a_finished_key_is_not_produced_again(client: Any, mock: MockServer) -> None:
+    assert await rs.produce_once(client, "chat:11", answer(mock)) is True
+    assert await rs.produce_once(client, "chat:11", answer(mock)) is False
+    assert len(mock.requests) == 1
+    assert "".join(await rs.collect(rs.from_redis_stream(client, "chat:11"))) == TEXT
+
+
+async def test_a_quiet_producer_keeps_its_readers(client: Any) -> None:
+    from reactivex.subject import Subject
+
+    from rxstream.sinks import to_redis_stream
+
+    subject: Subject[str] = Subject()
+    writing = asyncio.create_task(rs.run(subject, to_redis_stream(client, "chat:12", lease=0.3)))
+    await asyncio.sleep(0)
+    subject.on_next("thinking… ")
+    await until(lambda: client.exists("chat:12"))
+    reading = asyncio.create_task(rs.collect(rs.from_redis_stream(client, "chat:12", block=50)))
+    # quiet for several leases, as a reasoning model is: the heartbeat keeps the lease
+    done, _ = await asyncio.wait({reading}, timeout=1.2)
+    assert not done
+    subject.on_next("answer")
+    subject.on_completed()
+    await writing
+    assert await reading == ["thinking… ", "answer"]

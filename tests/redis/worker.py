@@ -2,6 +2,8 @@
 
 ``consume``: print ``[entry_id, text]`` JSON lines as they arrive, then ``["end", outcome]``.
 ``stop``: ask the producer of KEY to stop.
+``produce``: ``produce_once`` the mock's answer at base URL AFTER into KEY (optional 5th
+argument: the lease in seconds); print ``["produced", true|false]``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ from redis.asyncio import Redis
 import rxstream as rs
 
 
-async def main(mode: str, url: str, key: str, after: str) -> None:
+async def main(mode: str, url: str, key: str, after: str, lease: str = "5") -> None:
     client = Redis.from_url(url)
     try:
         if mode == "stop":
             await rs.stop(client, key)
+            return
+        if mode == "produce":
+            answer = rs.chat([{"role": "user", "content": "x"}], model="m", base_url=after)
+            produced = await rs.produce_once(client, key, answer, lease=float(lease))
+            print(json.dumps(["produced", produced]), flush=True)
             return
         try:
             async for entry_id, item in rs.iterate(
@@ -37,4 +44,4 @@ async def main(mode: str, url: str, key: str, after: str) -> None:
 if __name__ == "__main__":
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     arguments = sys.argv[1:] + ["0-0"] * (4 - len(sys.argv[1:]))
-    asyncio.run(main(*arguments[:4]))
+    asyncio.run(main(*arguments[:5]))
