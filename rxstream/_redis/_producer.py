@@ -6,9 +6,9 @@ import asyncio
 import secrets
 from typing import TYPE_CHECKING, Any, Final
 
-import structlog
 from reactivex import Observable
 
+from .._log import get_logger
 from ..sinks._core import run
 from ._reader import Reader, hub_for
 from ._writer import RedisStreamSink, batched
@@ -16,7 +16,7 @@ from ._writer import RedisStreamSink, batched
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 STOP_TTL: Final = 60
 """Seconds a Stop request is kept: a producer starting later than that is not stopped."""

@@ -15,9 +15,9 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-import structlog
 from reactivex import Observable
 
+from .._log import get_logger
 from ..errors import StreamError, StreamExpired, StreamInterrupted
 from ..sources._task import Emitter, task_source
 from ._codec import (
@@ -37,7 +37,7 @@ from ._writer import batched
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 READ_COUNT: Final = 512
 """Entries per key in one ``XREAD`` (a replaying reader catches up 512 at a time)."""

@@ -8,8 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-import structlog
-
+from .._log import get_logger
 from ..errors import LeaseLost, StreamError
 from ..models import FinishDelta, TextDelta, Usage, UsageDelta
 from ._codec import encode_item, redis_errors, terminal_fields, unreachable
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.client import Pipeline
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 MAX_BATCH: Final = 2048
 """Commands sent in one pipeline at most (a bigger backlog takes more round trips)."""

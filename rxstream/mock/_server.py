@@ -12,15 +12,15 @@ from types import TracebackType
 from typing import Any, Final, Literal
 
 import msgspec
-import structlog
 from aiohttp import web
 
+from .._log import get_logger
 from .._redact import redact_headers
 from . import _providers as providers
 from ._faults import FAULT_HEADER, Fault, gzip_bomb, parse_fault
 from ._script import MockConfig, completion, stream_events
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _encode = msgspec.json.encode
 CONFIG_KEY = web.AppKey("config", MockConfig)

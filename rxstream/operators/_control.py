@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import structlog
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, SerialDisposable, SingleAssignmentDisposable
 
 from .._attempt import Attempt, current_attempt
 from .._clock import seconds
 from .._decoders.metrics import MetricsRecorder
+from .._log import get_logger
 from .._retry import RetryPolicy, describe, is_retryable, server_hint
 from .._scheduling import resolve
 from ..errors import HTTPStatusError, StreamError, StreamInterrupted, StreamTimeout
@@ -21,7 +21,7 @@ from ..models import Restart, SSEEvent, StreamMetrics, TextDelta
 from ..typing import Operator
 
 T = TypeVar("T")
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def metrics(

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import structlog
-
 from .._decoders.ndjson import DEFAULT_MAX_LINE_BYTES, NDJSONDecoder
 from .._decoders.sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
 from .._decoders.sse_json import SSEJSONDecoder
+from .._log import get_logger
 from ..models import SSEEvent
 from ..typing import Operator
 from ._adapter import decoding
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def parse_sse(

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import structlog
-
 from .._decoders.openai_chat import OpenAIChatDecoder
 from .._decoders.providers import AnthropicDecoder, GeminiDecoder, OllamaDecoder, ResponsesDecoder
+from .._log import get_logger
 from ..models import Delta, SSEEvent
 from ..typing import Operator
 from ._adapter import Stage, decoding
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def openai_chat() -> Operator[SSEEvent | dict[str, Any], Delta]:

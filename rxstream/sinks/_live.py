@@ -6,14 +6,14 @@ import asyncio
 from collections import deque
 from typing import Any, Literal
 
-import structlog
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
+from .._log import get_logger
 from ..errors import StreamInterrupted
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Outcome = Literal["running", "completed", "failed", "stopped"]
 

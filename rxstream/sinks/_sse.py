@@ -9,10 +9,10 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import msgspec
-import structlog
 from aiohttp import web
 from reactivex import Observable
 
+from .._log import get_logger
 from ..errors import StreamError
 from ..models import (
     Completion,
@@ -27,7 +27,7 @@ from ..models import (
 from ._core import iterate
 from ._live import LiveStream
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 EVENT_NAMES: Final[dict[type, str]] = {
     str: "delta",

@@ -14,17 +14,17 @@ from typing import Any, Final
 
 import aiohttp
 import msgspec
-import structlog
 import yarl
 from reactivex import Observable
 
 from .._attempt import current_attempt
 from .._http_status import MAX_ERROR_BODY_READ, status_error
+from .._log import get_logger
 from .._redact import SENSITIVE_HEADERS, Secret, redact_url, secrets_in
 from ..errors import ConnectError, StreamError, StreamInterrupted
 from ._task import Emitter, task_source
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 MAX_REDIRECTS: Final = 10

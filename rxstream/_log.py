@@ -1,0 +1,62 @@
+"""Library logging: structlog when the application configured it, stdlib logging if not.
+
+structlog's defaults print every level to stdout, which is right for an application and
+wrong for a library inside someone else's program (debug lines mixed into its output).
+So each event goes to structlog only once ``structlog.is_configured()``; before that it
+goes to the standard ``logging`` logger of the same name (``rxstream.…``), which, like
+any library's, is silent below WARNING until the application sets logging up. The
+decision is made per event, so configuring structlog later takes effect at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import structlog
+
+__all__ = ["get_logger"]
+
+_FALLBACK_PROCESSORS: list[Any] = [
+    structlog.stdlib.filter_by_level,  # cheap exit before any rendering
+    structlog.processors.format_exc_info,
+    structlog.processors.KeyValueRenderer(key_order=["event"], sort_keys=True),
+]
+
+
+class LibraryLogger:
+    """A logger with structlog's level methods that picks its backend per event."""
+
+    __slots__ = ("_stdlib", "_structlog")
+
+    def __init__(self, name: str) -> None:
+        self._structlog: Any = structlog.get_logger(name)
+        self._stdlib: Any = structlog.wrap_logger(
+            logging.getLogger(name),
+            processors=_FALLBACK_PROCESSORS,
+            wrapper_class=structlog.stdlib.BoundLogger,
+        )
+
+    def _target(self) -> Any:
+        return self._structlog if structlog.is_configured() else self._stdlib
+
+    def debug(self, event: str, **context: Any) -> None:
+        """Log ``event`` at debug level with key/value ``context``."""
+        self._target().debug(event, **context)
+
+    def info(self, event: str, **context: Any) -> None:
+        """Log ``event`` at info level with key/value ``context``."""
+        self._target().info(event, **context)
+
+    def warning(self, event: str, **context: Any) -> None:
+        """Log ``event`` at warning level with key/value ``context``."""
+        self._target().warning(event, **context)
+
+    def error(self, event: str, **context: Any) -> None:
+        """Log ``event`` at error level with key/value ``context``."""
+        self._target().error(event, **context)
+
+
+def get_logger(name: str) -> LibraryLogger:
+    """The logger of module ``name`` (use ``__name__``)."""
+    return LibraryLogger(name)
