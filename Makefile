@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 BENCH  := $(VENV)/.bench-installed
 
-.PHONY: demo test lint bench bench-quick web clean
+.PHONY: demo test lint bench bench-quick web fanout clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ bench-quick: $(BENCH)
 
 web: $(STAMP)
 	$(PY) -m examples.web_chat
+
+fanout: $(STAMP)  # needs redis-server (apt-get install redis-server) or --redis URL
+	$(PY) -m examples.fanout
 
 demo: $(STAMP)
 	$(PY) -m rxstream demo
