@@ -39,9 +39,11 @@ async def produce_once(
     """Stream ``source`` into ``key`` unless another worker already does; True if this did.
 
     A ``SET NX PX`` lease on ``key:lease`` makes the request happen once however many
-    workers ask; it is renewed while streaming, so a crashed producer's lease lapses
-    within ``lease`` seconds; a producer that finds its lease taken (it stalled for
-    longer than ``lease``) stops writing and raises ``StreamError``.
+    workers ask, and reads ``done`` after the end for as long as the stream lives (a
+    late call returns False too). It is renewed while streaming, so a crashed producer's
+    lease lapses within ``lease`` seconds (its readers then raise ``StreamInterrupted``);
+    a producer that finds its lease taken (it stalled for longer than ``lease``) stops
+    writing and raises ``LeaseLost``.
     ``rs.stop(client, key)`` from any worker reaches the producer through the process's
     shared ``XREAD`` (no polling): the upstream is disposed and a ``stopped`` terminal
     entry (with the partial text) is written.
