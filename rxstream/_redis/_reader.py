@@ -31,7 +31,7 @@ from ._codec import (
     text_of,
     unreachable,
 )
-from ._shared import shared
+from ._shared import SharedHelper, shared
 from ._writer import batched
 
 if TYPE_CHECKING:
@@ -78,12 +78,11 @@ class Reader:
             self.finished.set_result(None)
 
 
-class StreamHub:
+class StreamHub(SharedHelper):
     """The shared ``XREAD BLOCK`` loop of one client on one event loop."""
 
     def __init__(self, client: Redis) -> None:
-        self.client = client
-        self.loop = asyncio.get_running_loop()
+        super().__init__(client)
         self.round_trips = 0
         self._readers: dict[str, list[Reader]] = {}
         self._heard: dict[str, float] = {}  # key -> when it last had an entry or was checked

@@ -12,7 +12,7 @@ from .._log import get_logger
 from ..errors import LeaseLost, StreamError
 from ..models import FinishDelta, TextDelta, Usage, UsageDelta
 from ._codec import encode_item, redis_errors, terminal_fields, unreachable
-from ._shared import shared
+from ._shared import SharedHelper, shared
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -28,7 +28,7 @@ MAX_UNCONFIRMED: Final = 1024
 Command = Callable[["Pipeline"], Any]
 
 
-class Batcher:
+class Batcher(SharedHelper):
     """Queues short commands from every stream on one client; sends them in one pipeline.
 
     While one pipeline is on the wire, new commands wait and go together in the next:
@@ -37,8 +37,7 @@ class Batcher:
     """
 
     def __init__(self, client: Redis) -> None:
-        self.client = client
-        self.loop = asyncio.get_running_loop()
+        super().__init__(client)
         self._queue: list[tuple[Command, asyncio.Future[Any]]] = []
         self._task: asyncio.Task[None] | None = None
         self.round_trips = 0

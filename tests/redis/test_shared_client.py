@@ -170,6 +170,20 @@ async def test_a_client_that_decodes_responses_works_the_same(redis_url: str) ->
         await decoding.aclose()
 
 
+async def test_a_dropped_client_is_not_kept_alive_by_its_helpers(redis_url: str) -> None:
+    import gc
+    import weakref
+
+    temporary = redis_asyncio.Redis.from_url(redis_url)
+    await write_stream(temporary, "brief", words("brief"))
+    assert await rs.collect(rs.from_redis_stream(temporary, "brief")) == words("brief")
+    await temporary.aclose()
+    alive = weakref.ref(temporary)
+    del temporary
+    gc.collect()
+    assert alive() is None
+
+
 def test_a_position_that_is_not_an_entry_id_is_refused() -> None:
     client: Any = object()
     with pytest.raises(ValueError, match="not a Redis stream entry id"):
