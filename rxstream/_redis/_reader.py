@@ -164,7 +164,7 @@ class StreamHub(SharedHelper):
         response: Any = await self.client.xread(streams, count=READ_COUNT, block=block)
         self._reading = None
         now = self.loop.time()
-        for raw_key, entries in response or ():
+        for raw_key, entries in _by_key(response):
             key = text_of(raw_key)
             if key == self._wake_key:
                 self._wake_last = text_of(entries[-1][0])
@@ -230,6 +230,17 @@ def _ended_early(key: str, *, expired: bool) -> StreamError:
         f"The producer of {key!r} stopped without finishing (its lease lapsed: the worker "
         "died or lost Redis). Start the request again."
     )
+
+
+def _by_key(response: Any) -> list[tuple[Any, list[Any]]]:
+    """``XREAD``'s reply as (key, entries) pairs, from RESP2 (a list of pairs) or RESP3
+    (redis-py gives a dict of key -> [entries])."""
+    if not response:
+        return []
+    if isinstance(response, dict):
+        return [(key, value[0] if value and isinstance(value[0], list) else value)
+                for key, value in response.items()]  # fmt: skip
+    return [(key, entries) for key, entries in response]
 
 
 def _decoded(kind: str, data: str) -> Any:

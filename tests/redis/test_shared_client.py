@@ -157,14 +157,23 @@ async def test_a_burst_larger_than_any_batch_keeps_order_both_ways(client: Any) 
     assert await rs.collect(rs.from_redis_stream(client, "burst")) == burst
 
 
-async def test_a_client_that_decodes_responses_works_the_same(redis_url: str) -> None:
-    decoding = redis_asyncio.Redis.from_url(redis_url, decode_responses=True)
+@pytest.mark.parametrize(
+    "options",
+    [{"decode_responses": True}, {"protocol": 3}, {"protocol": 3, "decode_responses": True}],
+)
+async def test_clients_with_other_reply_formats_work_the_same(
+    redis_url: str, options: dict[str, Any]
+) -> None:
+    decoding = redis_asyncio.Redis.from_url(redis_url, **options)
     try:
+        await decoding.delete("decoded")  # this test does not use the flushing fixture
         await write_stream(decoding, "decoded", words("decoded"))
         pairs = await rs.collect(rs.from_redis_stream(decoding, "decoded", with_ids=True))
         assert [item for _, item in pairs] == words("decoded")
+        written = (await decoding.xrange("decoded"))[:-1]
         assert [entry_id for entry_id, _ in pairs] == [
-            entry_id for entry_id, _ in (await decoding.xrange("decoded"))[:-1]
+            entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+            for entry_id, _ in written
         ]
     finally:
         await decoding.aclose()
