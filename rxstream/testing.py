@@ -1,5 +1,5 @@
 """Helpers for testing code built on rxstream: recorded streams, a mock-server fixture,
-virtual time, and leak checks.
+virtual time, leak checks, and a throwaway Redis server.
 
 ::
 
@@ -12,6 +12,10 @@ virtual time, and leak checks.
         text = await rs.collect(chat.pipe(ops.text()))
         await assert_no_leaks()
 
+For the Redis scale-out, ``RedisServer`` runs a real ``redis-server`` (the binary from
+``apt-get install redis-server``) on a free loopback port, and the ``redis_server_url``
+fixture yields its URL (the test is skipped where the binary is missing).
+
 Fault modes are chosen per request with the ``x-mock-fault`` header (see
 ``rxstream.mock``), or per test with ``@pytest.mark.parametrize("mock_server",
 [MockConfig(...)], indirect=True)``.
@@ -21,7 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -40,10 +48,12 @@ __all__ = [
     "Emission",
     "MockConfig",
     "MockServer",
+    "RedisServer",
     "assert_no_leaks",
     "load_recording",
     "mock_server",
     "recorded_stream",
+    "redis_server_url",
     "run_virtual",
 ]
 
@@ -138,6 +148,68 @@ async def assert_no_leaks(
         assert acquired == 0, f"{acquired} connection(s) still checked out of the session"
 
 
+class RedisServer:
+    """A throwaway ``redis-server`` on a free 127.0.0.1 port, without persistence.
+
+    ``with RedisServer() as server: Redis.from_url(server.url)``; ``stop()`` ends it
+    early (to test what happens when Redis dies). Needs the ``redis-server`` binary:
+    ``FileNotFoundError`` if it is not on ``PATH`` (or at ``binary``).
+    """
+
+    def __init__(self, binary: str | None = None, *, startup_timeout: float = 10.0) -> None:
+        found = binary or shutil.which("redis-server")
+        if found is None or not os.path.exists(found):
+            raise FileNotFoundError("redis-server not found (apt-get install redis-server)")
+        self.binary = found
+        self.startup_timeout = startup_timeout
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:<port>/0``."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        """Start the server and wait until it accepts connections."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self._process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                error = self._process.stderr.read().decode() if self._process.stderr else ""
+                raise RuntimeError(f"redis-server exited at start: {error.strip()[:500]}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"redis-server did not accept connections in {self.startup_timeout} s")
+
+    def stop(self) -> None:
+        """Stop the server (idempotent)."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+        if process is not None and process.stderr is not None:
+            process.stderr.close()
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
 try:
     import pytest
 except ImportError:  # pragma: no cover - pytest is optional for the library
@@ -150,3 +222,14 @@ else:
         config = getattr(request, "param", None)
         async with MockServer(config if isinstance(config, MockConfig) else MockConfig()) as server:
             yield server
+
+    @pytest.fixture(scope="session")
+    def redis_server_url() -> Iterator[str]:
+        """The URL of a throwaway ``redis-server`` for the test session (skips the test
+        where the binary is missing)."""
+        try:
+            server = RedisServer()
+        except FileNotFoundError as missing:
+            pytest.skip(str(missing))
+        with server:
+            yield server.url

@@ -16,10 +16,12 @@ from rxstream.testing import (
     Emission,
     MockConfig,
     MockServer,
+    RedisServer,
     assert_no_leaks,
     load_recording,
     mock_server,  # noqa: F401 - the fixture under test
     recorded_stream,
+    redis_server_url,  # noqa: F401 - the fixture under test
     run_virtual,
 )
 
@@ -109,3 +111,34 @@ async def test_load_recording(tmp_path: object) -> None:
     path = Path(str(tmp_path)) / "r.jsonl"
     path.write_text('{"t":0.1,"s":"x"}\n{"t":0.2,"end":"completed"}\n')
     assert await rs.collect(load_recording(path)) == ["x"]
+
+
+needs_redis = pytest.mark.skipif(
+    __import__("shutil").which("redis-server") is None, reason="needs redis-server"
+)
+
+
+@needs_redis
+async def test_redis_server_serves_until_stopped() -> None:
+    redis_asyncio = pytest.importorskip("redis.asyncio")
+    with RedisServer() as server:
+        client = redis_asyncio.Redis.from_url(server.url, socket_connect_timeout=1)
+        assert await client.ping()
+        server.stop()
+        with pytest.raises(redis_asyncio.ConnectionError):
+            await client.ping()
+        await client.aclose()
+
+
+@needs_redis
+async def test_redis_server_url_fixture(redis_server_url: str) -> None:  # noqa: F811
+    redis_asyncio = pytest.importorskip("redis.asyncio")
+    client = redis_asyncio.Redis.from_url(redis_server_url)
+    await rs.stop(client, "k")  # any rxstream call that writes
+    assert await client.exists("k:control") == 1
+    await client.aclose()
+
+
+def test_redis_server_without_the_binary_is_a_clear_error() -> None:
+    with pytest.raises(FileNotFoundError, match="apt-get install redis-server"):
+        RedisServer(binary="/nonexistent/redis-server")

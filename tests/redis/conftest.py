@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+
+from rxstream.testing import RedisServer
 
 redis_asyncio = pytest.importorskip("redis.asyncio", reason="pip install -e '.[redis]'")
 SERVER = shutil.which("redis-server")
@@ -30,30 +30,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_redis_server() -> tuple[subprocess.Popen[bytes], str]:
-    """A fresh redis-server on a free loopback port, without persistence, and its URL."""
-    port = free_port()
-    assert SERVER is not None
-    process = subprocess.Popen(
-        [SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    return process, f"redis://127.0.0.1:{port}/0"
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    process, url = start_redis_server()
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    """A fresh server per module (rxstream.testing.redis_server_url is per session)."""
+    with RedisServer() as server:
+        yield server.url
 
 
 @pytest.fixture

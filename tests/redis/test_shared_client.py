@@ -14,9 +14,10 @@ from rxstream._redis._reader import hub_for
 from rxstream._redis._writer import batcher_for
 from rxstream.mock import MockConfig, MockServer
 from rxstream.sinks import to_redis_stream
+from rxstream.testing import RedisServer
 
 from ..conftest import until
-from .conftest import redis_asyncio, start_redis_server
+from .conftest import redis_asyncio
 
 KEYS = [f"many:{n}" for n in range(20)]
 READERS_PER_KEY = 4
@@ -200,8 +201,8 @@ def test_a_position_that_is_not_an_entry_id_is_refused() -> None:
 
 
 async def test_redis_dying_mid_stream_is_a_connect_error_for_everyone() -> None:
-    process, url = start_redis_server()
-    client = redis_asyncio.Redis.from_url(url, socket_connect_timeout=1)
+    server = RedisServer().start()
+    client = redis_asyncio.Redis.from_url(server.url, socket_connect_timeout=1)
     try:
         subject: Subject[str] = Subject()
         producing = asyncio.create_task(rs.run(subject, to_redis_stream(client, "doomed")))
@@ -213,8 +214,7 @@ async def test_redis_dying_mid_stream_is_a_connect_error_for_everyone() -> None:
             for _ in range(3)
         ]
         await until(lambda: len(hub_for(client)._readers) == 1)
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
         outcomes = await asyncio.wait_for(asyncio.gather(*readers, return_exceptions=True), 10)
         assert all(isinstance(o, rs.ConnectError) for o in outcomes), outcomes
         subject.on_next("second ")
@@ -222,7 +222,5 @@ async def test_redis_dying_mid_stream_is_a_connect_error_for_everyone() -> None:
         with pytest.raises(rs.ConnectError, match="Redis is unreachable"):
             await asyncio.wait_for(producing, 10)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
+        server.stop()
         await client.aclose()

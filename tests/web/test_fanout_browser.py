@@ -48,11 +48,10 @@ class Deployment:
 @pytest.fixture
 async def deployment() -> AsyncIterator[Deployment]:
     from examples.fanout.workers import producer, web_worker
+    from rxstream.testing import RedisServer
 
-    from ..redis.conftest import start_redis_server
-
-    server, redis_url = start_redis_server()
-    clients = [redis_asyncio.Redis.from_url(redis_url) for _ in range(3)]
+    server = RedisServer().start()
+    clients = [redis_asyncio.Redis.from_url(server.url) for _ in range(3)]
     runners: list[web.AppRunner] = []
 
     async def serve(app: web.Application) -> str:
@@ -82,8 +81,7 @@ async def deployment() -> AsyncIterator[Deployment]:
     finally:
         for client in clients:
             await client.aclose()
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 @pytest.fixture
