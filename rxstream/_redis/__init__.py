@@ -1,11 +1,12 @@
 """Scale-out on Redis Streams: one producer per key, any number of consumers anywhere.
 
 Layout for a key ``K``: the stream ``K`` (one entry per item, then one terminal entry),
-the lease ``K:lease`` (held by the producing worker, renewed while it streams) and the
-control stream ``K:control`` (``rs.stop`` appends to it). In each process, all streams
-on one client share one writer (a pipeline per round trip, ``_writer``) and one reader
-(a blocking ``XREAD`` over every key, ``_reader``). Needs the ``redis`` extra; redis-py
-is imported only when Redis is used.
+the lease ``K:lease`` (the producer's token, renewed while it writes; ``done`` after the
+end, for as long as the stream lives) and the control stream ``K:control`` (``rs.stop``
+appends to it). In each process, all streams on one client share one command batcher
+(a pipeline per round trip, ``_writer``) and one reader (a blocking ``XREAD`` over
+every key, ``_reader``). Needs the ``redis`` extra; redis-py is imported only when
+Redis is used.
 """
 
 from __future__ import annotations
