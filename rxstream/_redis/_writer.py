@@ -54,10 +54,10 @@ class Batcher(SharedHelper):
         try:
             while self._queue:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                pipeline = self.client.pipeline(transaction=False)
-                for command, _ in batch:
-                    command(pipeline)
-                try:
+                try:  # building the pipeline can raise too (e.g. a value of a bad type)
+                    pipeline = self.client.pipeline(transaction=False)
+                    for command, _ in batch:
+                        command(pipeline)
                     self.round_trips += 1
                     replies = await pipeline.execute(raise_on_error=False)
                 except asyncio.CancelledError:

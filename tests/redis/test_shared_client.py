@@ -11,7 +11,7 @@ from reactivex.subject import Subject
 
 import rxstream as rs
 from rxstream._redis._reader import hub_for
-from rxstream._redis._writer import batcher_for
+from rxstream._redis._writer import batched, batcher_for
 from rxstream.mock import MockConfig, MockServer
 from rxstream.sinks import to_redis_stream
 from rxstream.testing import RedisServer
@@ -192,6 +192,19 @@ async def test_a_dropped_client_is_not_kept_alive_by_its_helpers(redis_url: str)
     del temporary
     gc.collect()
     assert alive() is None
+
+
+async def test_a_command_that_cannot_be_sent_fails_without_stopping_the_batcher(
+    client: Any,
+) -> None:
+    from redis.exceptions import DataError
+
+    bad: Any = object()  # refused when the pipeline is packed
+    with pytest.raises(DataError):
+        await asyncio.wait_for(batched(client, lambda p: p.set("k", bad)), 5)
+    with pytest.raises(DataError):  # refused while the pipeline is built
+        await asyncio.wait_for(batched(client, lambda p: p.xadd("s", {})), 5)
+    assert await batched(client, lambda p: p.set("k", "v")) is True
 
 
 def test_a_position_that_is_not_an_entry_id_is_refused() -> None:
