@@ -236,13 +236,13 @@ async def test_a_quiet_producer_keeps_its_readers(client: Any) -> None:
     from rxstream.sinks import to_redis_stream
 
     subject: Subject[str] = Subject()
-    writing = asyncio.create_task(rs.run(subject, to_redis_stream(client, "chat:12", lease=0.3)))
+    writing = asyncio.create_task(rs.run(subject, to_redis_stream(client, "chat:12", lease=0.6)))
     await asyncio.sleep(0)
     subject.on_next("thinking… ")
     await until(lambda: client.exists("chat:12"))
     reading = asyncio.create_task(rs.collect(rs.from_redis_stream(client, "chat:12", block=50)))
     # quiet for several leases, as a reasoning model is: the heartbeat keeps the lease
-    done, _ = await asyncio.wait({reading}, timeout=1.2)
+    done, _ = await asyncio.wait({reading}, timeout=2.0)
     assert not done
     subject.on_next("answer")
     subject.on_completed()
