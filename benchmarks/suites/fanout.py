@@ -12,11 +12,10 @@ produced — a chunk read by 4 consumers counts once.
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 
-from .._core import Context, Result, Target, have
+from rxstream.testing import RedisServer
+
+from .._core import Context, Result, Target, find, have
 from .._processes import client, server
 
 NAME = "fanout"
@@ -24,32 +23,16 @@ CONSUMERS = 4
 
 
 def run(ctx: Context) -> list[Result]:
-    binary = shutil.which("redis-server")
-    if binary is None or not have("redis"):
+    if shutil.which("redis-server") is None or not have("redis"):
         ctx.notes.append("fanout: needs redis-server and the redis package; skipped")
         return []
     streams, tokens = (20, 50) if ctx.quick else (100, 200)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    redis = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
     results = []
-    try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.02)
+    with RedisServer() as redis:
         case = f"{streams} streams x {CONSUMERS} consumers"
         for mode in ("in-process", "redis"):
             with server("ticker", str(tokens), "50") as url:
-                report = client(
-                    "fanout", mode, url, f"redis://127.0.0.1:{port}/0", str(streams), str(CONSUMERS)
-                )
+                report = client("fanout", mode, url, redis.url, str(streams), str(CONSUMERS))
             expected = streams * tokens * CONSUMERS
             if report["chunks"] != expected:
                 ctx.notes.append(f"fanout: {mode} read {report['chunks']} of {expected} chunks")
@@ -67,29 +50,22 @@ def run(ctx: Context) -> list[Result]:
                 ):
                     results.append(Result(NAME, case, name, metric, report[field], "calls"))
             ctx.advance(f"fanout {mode}")
-    finally:
-        redis.terminate()
-        redis.wait()
     return results
 
 
 def _ratio(results: list[Result]) -> tuple[bool | None, str]:
-    redis = [
-        r for r in results if r.client == "rxstream via Redis" and r.metric == "added latency p99"
-    ]
-    local = [
-        r for r in results if r.client == "rxstream in-process" and r.metric == "added latency p99"
-    ]
-    if not redis or not local or not local[0].value:
+    redis = find(results, client="rxstream via Redis", metric="added latency p99")
+    local = find(results, client="rxstream in-process", metric="added latency p99")
+    if redis is None or local is None or not local.value:
         return None, "not measured"
-    return None, f"p99 via Redis = {redis[0].value / local[0].value:.2f}x in-process"
+    return None, f"p99 via Redis = {redis.value / local.value:.2f}x in-process"
 
 
 def _batched(results: list[Result]) -> tuple[bool | None, str]:
-    trips = [r for r in results if r.metric == "Redis round trips per chunk"]
-    if not trips:
+    trips = find(results, metric="Redis round trips per chunk")
+    if trips is None:
         return None, "not measured"
-    return trips[0].value < 1, f"{trips[0].value:.2f} round trips per chunk produced"
+    return trips.value < 1, f"{trips.value:.2f} round trips per chunk produced"
 
 
 TARGETS: list[Target] = [

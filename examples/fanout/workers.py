@@ -14,7 +14,7 @@ import rxstream as rs
 from rxstream import operators as ops
 from rxstream.sinks import sse_response
 
-from ..web_chat.app import STATIC
+from ..web_chat.app import index  # the same page
 
 REDIS_KEY = web.AppKey("redis", Redis)
 JOBS = "jobs"
@@ -32,10 +32,6 @@ def web_worker(redis: Redis) -> web.Application:
 
 
 _ids = (f"{secrets.token_hex(4)}-{n}" for n in itertools.count(1))
-
-
-async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html")
 
 
 async def enqueue(request: web.Request) -> web.Response:

@@ -280,15 +280,33 @@ class ResponsesDecoder(_ProviderDecoder):
 OLLAMA_FINISH: Final = {"stop": "stop", "length": "length", "load": "stop", "unload": "stop"}
 
 
-class OllamaDecoder(_ProviderDecoder):
-    """Ollama ``/api/chat`` NDJSON lines (``message`` pieces, then ``done: true``)."""
+class _WholeToolCallsDecoder(_ProviderDecoder):
+    """Formats that send each tool call whole (Ollama, Gemini): numbered in order of
+    arrival, and a plain "stop" after tool calls reported as OpenAI's "tool_calls"."""
 
-    provider = "Ollama"
     __slots__ = ("_tools",)
 
     def __init__(self) -> None:
         super().__init__()
         self._tools = 0
+
+    def _tool_call(self, call_id: Any, name: Any, arguments: Any, out: list[Delta]) -> None:
+        out.append(
+            ToolCallDelta(index=self._tools, id=call_id, name=name, arguments=json_text(arguments))
+        )
+        self._tools += 1
+
+    def _finish(self, reason: str, raw_reason: str, out: list[Delta]) -> None:
+        if self._tools and reason == "stop":
+            reason = "tool_calls"  # these formats say "stop" after tool calls; OpenAI does not
+        out.append(FinishDelta(reason, raw_reason, 0))
+
+
+class OllamaDecoder(_WholeToolCallsDecoder):
+    """Ollama ``/api/chat`` NDJSON lines (``message`` pieces, then ``done: true``)."""
+
+    provider = "Ollama"
+    __slots__ = ()
 
     def feed(self, item: Any) -> list[Delta]:
         line = self._payload(item)
@@ -302,21 +320,10 @@ class OllamaDecoder(_ProviderDecoder):
         self._text_delta(message.get("content"), out)
         for call in message.get("tool_calls") or ():
             function = call.get("function") or {}
-            out.append(
-                ToolCallDelta(
-                    index=self._tools,
-                    id=call.get("id"),
-                    name=function.get("name"),
-                    arguments=json_text(function.get("arguments")),
-                )
-            )
-            self._tools += 1
+            self._tool_call(call.get("id"), function.get("name"), function.get("arguments"), out)
         if line.get("done"):
             raw_reason = line.get("done_reason") or "stop"
-            reason = OLLAMA_FINISH.get(raw_reason, raw_reason)
-            if self._tools and reason == "stop":
-                reason = "tool_calls"  # Ollama says "stop" after tool calls; OpenAI says this
-            out.append(FinishDelta(reason, raw_reason, 0))
+            self._finish(OLLAMA_FINISH.get(raw_reason, raw_reason), raw_reason, out)
             counts = {k: v for k, v in line.items() if k.endswith(("_count", "_duration"))}
             out.append(
                 UsageDelta(usage(line.get("prompt_eval_count"), line.get("eval_count"), counts))
@@ -341,15 +348,14 @@ GEMINI_FINISH: Final = {
 }
 
 
-class GeminiDecoder(_ProviderDecoder):
+class GeminiDecoder(_WholeToolCallsDecoder):
     """Gemini ``streamGenerateContent?alt=sse`` responses (no ``[DONE]``: ends with the body)."""
 
     provider = "Gemini"
-    __slots__ = ("_tools", "_usage")
+    __slots__ = ("_usage",)
 
     def __init__(self) -> None:
         super().__init__()
-        self._tools = 0
         self._usage: dict[str, Any] | None = None
 
     def feed(self, item: Any) -> list[Delta]:
@@ -371,22 +377,11 @@ class GeminiDecoder(_ProviderDecoder):
                     self._text_delta(part.get("text"), out)
                 elif "functionCall" in part:
                     call = part["functionCall"] or {}
-                    out.append(
-                        ToolCallDelta(
-                            index=self._tools,
-                            id=call.get("id"),
-                            name=call.get("name"),
-                            arguments=json_text(call.get("args")),
-                        )
-                    )
-                    self._tools += 1
+                    self._tool_call(call.get("id"), call.get("name"), call.get("args"), out)
             raw_reason = candidate.get("finishReason")
             if raw_reason and raw_reason != "FINISH_REASON_UNSPECIFIED":
-                reason = GEMINI_FINISH.get(raw_reason, "error")
-                if self._tools and reason == "stop":
-                    reason = "tool_calls"
                 self._finished = True
-                out.append(FinishDelta(reason, raw_reason, 0))
+                self._finish(GEMINI_FINISH.get(raw_reason, "error"), raw_reason, out)
         if response.get("usageMetadata"):
             self._usage = response["usageMetadata"]  # cumulative: the last one counts
         return out

@@ -44,15 +44,21 @@ def _prompt_words(texts: list[str]) -> int:
 # -- Anthropic Messages -------------------------------------------------------------------
 
 
-def _anthropic_texts(request: Mapping[str, Any]) -> list[str]:
-    texts = [request["system"]] if isinstance(request.get("system"), str) else []
-    for message in request.get("messages") or []:
+def _message_texts(messages: Any) -> list[str]:
+    """The text of each message whose content is a string or a list of text blocks."""
+    texts: list[str] = []
+    for message in messages or []:
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, str):
             texts.append(content)
         elif isinstance(content, list):
             texts += [b.get("text", "") for b in content if isinstance(b, dict)]
     return texts
+
+
+def _anthropic_texts(request: Mapping[str, Any]) -> list[str]:
+    system = [request["system"]] if isinstance(request.get("system"), str) else []
+    return system + _message_texts(request.get("messages"))
 
 
 def anthropic(request: Mapping[str, Any], config: MockConfig) -> Script:
@@ -185,16 +191,7 @@ def anthropic(request: Mapping[str, Any], config: MockConfig) -> Script:
 
 def _responses_texts(request: Mapping[str, Any]) -> list[str]:
     given = request.get("input")
-    if isinstance(given, str):
-        return [given]
-    texts = []
-    for message in given or []:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
-            texts.append(content)
-        elif isinstance(content, list):
-            texts += [p.get("text", "") for p in content if isinstance(p, dict)]
-    return texts
+    return [given] if isinstance(given, str) else _message_texts(given)
 
 
 def responses(request: Mapping[str, Any], config: MockConfig) -> Script:

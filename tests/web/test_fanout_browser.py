@@ -8,7 +8,6 @@ import shutil
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,14 +17,14 @@ from examples.fanout.balancer import Balancer
 from rxstream.mock import MockConfig, MockServer
 
 from ..conftest import until
-from .test_web_chat import ARGS, ARTIFACTS, CHROMIUM, text_length_at_least
+from .conftest import ARTIFACTS, needs_chromium, text_length_at_least
 
 redis_asyncio = pytest.importorskip("redis.asyncio", reason="pip install -e '.[redis]'")
-playwright = pytest.importorskip("playwright.async_api", reason="pip install -e '.[web]'")
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() or shutil.which("redis-server") is None,
-    reason="needs Debian's chromium and redis-server",
-)
+pytest.importorskip("playwright.async_api", reason="pip install -e '.[web]'")
+pytestmark = [
+    needs_chromium,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
+]
 TEXT = " ".join(f"Balanced sentence {n} of the answer." for n in range(1, 41))
 
 
@@ -82,16 +81,6 @@ async def deployment() -> AsyncIterator[Deployment]:
         for client in clients:
             await client.aclose()
         server.stop()
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Any]:
-    async with playwright.async_playwright() as driver:
-        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield await browser.new_page()
-        finally:
-            await browser.close()
 
 
 async def test_the_answer_survives_its_web_worker_dying(deployment: Deployment, page: Any) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,17 +14,11 @@ from aiohttp import web
 from examples.web_chat.app import create_app
 from rxstream.mock import MockConfig, MockServer
 
-playwright = pytest.importorskip("playwright.async_api", reason="pip install -e '.[web]'")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
-)
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from .conftest import ARTIFACTS, needs_chromium, text_length_at_least
+
+pytest.importorskip("playwright.async_api", reason="pip install -e '.[web]'")
+pytestmark = needs_chromium
 TEXT = " ".join(f"Sentence number {n} of a long streamed answer." for n in range(1, 41))
-# as root in a sandboxless CI, with no network beyond loopback
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]  # fmt: skip
 
 
 @pytest.fixture
@@ -41,20 +33,6 @@ async def site() -> AsyncIterator[tuple[str, MockServer]]:
             yield f"http://{host}:{port}", mock
         finally:
             await runner.cleanup()
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Any]:
-    async with playwright.async_playwright() as driver:
-        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield await browser.new_page()
-        finally:
-            await browser.close()
-
-
-async def text_length_at_least(page: Any, count: int) -> None:
-    await page.wait_for_function(f"document.getElementById('text').textContent.length >= {count}")
 
 
 async def test_stop_keeps_the_partial_answer_and_cancels_upstream(
