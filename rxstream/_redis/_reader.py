@@ -83,7 +83,6 @@ class StreamHub(SharedHelper):
 
     def __init__(self, client: Redis) -> None:
         super().__init__(client)
-        self.round_trips = 0
         self._readers: dict[str, list[Reader]] = {}
         self._heard: dict[str, float] = {}  # key -> when it last had an entry or was checked
         self._wake_key = f"rxstream:wake:{secrets.token_hex(8)}"
@@ -160,7 +159,6 @@ class StreamHub(SharedHelper):
         streams: dict[Any, Any] = {key: format_id(at) for key, at in positions.items()}
         streams[self._wake_key] = self._wake_last
         self._reading, self._wake_sent = positions, False
-        self.round_trips += 1
         response: Any = await self.client.xread(streams, count=READ_COUNT, block=block)
         self._reading = None
         now = self.loop.time()
@@ -210,7 +208,6 @@ class StreamHub(SharedHelper):
         for key in quiet:
             pipeline.exists(key)
             pipeline.exists(f"{key}:lease")
-        self.round_trips += 1
         found = await pipeline.execute()
         for index, key in enumerate(quiet):
             self._heard[key] = now

@@ -137,7 +137,6 @@ class RedisStreamSink:
         self.text: list[str] = []  # delivered text, for the "stopped" terminal
         self.usage: Usage | None = None
         self.finish_reason: str | None = None
-        self.entries = 0
         self.lease_lost: asyncio.Event = asyncio.Event()
         self._lease_key = f"{key}:lease"
         self._token = lease_token or secrets.token_hex(8)
@@ -145,15 +144,13 @@ class RedisStreamSink:
         self._heartbeat: asyncio.Task[None] | None = None
         self._unconfirmed: deque[asyncio.Future[Any]] = deque()
 
-    def _append(self, fields: dict[str, str]) -> asyncio.Future[Any]:
+    def _append(self, fields: dict[str, str]) -> None:
         payload: dict[Any, Any] = fields  # redis-py's value type is wider than str
         key, maxlen = self.key, self.maxlen
         reply = batcher_for(self.client).submit(
             lambda pipeline: pipeline.xadd(key, payload, maxlen=maxlen, approximate=True)
         )
         self._unconfirmed.append(reply)
-        self.entries += 1
-        return reply
 
     def check(self) -> None:
         """Raise ``LeaseLost``, or the first failed write, if any; forget confirmed ones."""
