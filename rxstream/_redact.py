@@ -24,6 +24,8 @@ SENSITIVE_HEADERS: Final = frozenset(
 REDACTED: Final = "[redacted]"
 
 _QUERY_SECRET = re.compile(r"(?i)([?&](?:key|api_key|api-key|access_token|token)=)[^&#\s]*")
+# the password of a URL's user info: scheme://user:PASSWORD@host (Redis URLs carry one)
+_USERINFO_SECRET = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/@:\s]*:)[^@/\s]+@", re.IGNORECASE)
 # Bearer tokens and well-known key prefixes that servers like to echo back in error bodies.
 _TOKEN = re.compile(r"\b(sk-(?:ant-|proj-)?|AIza|xai-|gsk_)[A-Za-z0-9_\-]{8,}")
 
@@ -70,7 +72,9 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
 
 
 def redact_url(url: str) -> str:
-    """Replace ``key=``/``api_key=``/``token=`` query values with ``[redacted]``."""
+    """Replace ``key=``/``api_key=``/``token=`` query values and the password of a URL's
+    user info (``scheme://user:password@host``) with ``[redacted]``."""
+    url = _USERINFO_SECRET.sub(lambda m: m.group(1) + REDACTED + "@", url)
     return _QUERY_SECRET.sub(lambda m: m.group(1) + REDACTED, url)
 
 

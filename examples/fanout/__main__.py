@@ -12,6 +12,7 @@ import contextlib
 import logging
 import shutil
 import socket
+from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import web
@@ -74,7 +75,8 @@ async def main(args: argparse.Namespace) -> None:
                 print(f"web worker on http://127.0.0.1:{port}", flush=True)
             balancer = Balancer([f"http://127.0.0.1:{port}" for port in args.ports])
             await _serve(runners, balancer.app(), args.balancer_port)
-            print(f"producer worker running; Redis at {url}", flush=True)
+            where = urlsplit(url)  # never the password a redis:// URL may carry
+            print(f"producer worker running; Redis at {where.hostname}:{where.port}", flush=True)
             print(f"open http://127.0.0.1:{args.balancer_port} (balanced over the workers)")
             try:
                 await asyncio.Event().wait()

@@ -164,6 +164,36 @@ def test_redaction_processor_masks_keys_headers_and_urls() -> None:
     assert event["headers"]["Accept"] == "text/event-stream"
 
 
+def test_passwords_in_url_user_info_are_masked() -> None:
+    event = rs.redact_secrets(
+        None,
+        "info",
+        {
+            "event": "redis_down",
+            "redis": "redis://:hunter2-secret@127.0.0.1:6379/0",
+            "proxy": "http://me:s3cr3t-pass@proxy.local:8080/",
+            "plain": "http://127.0.0.1:8080/v1",
+        },
+    )
+    assert "hunter2-secret" not in repr(event)
+    assert "s3cr3t-pass" not in repr(event)
+    assert event["redis"] == "redis://:[redacted]@127.0.0.1:6379/0"
+    assert event["plain"] == "http://127.0.0.1:8080/v1"  # host:port is no password
+
+
+async def test_a_password_in_the_request_url_never_reaches_the_logs(
+    mock_server: MockServer,
+) -> None:
+    from structlog.testing import capture_logs
+
+    url = mock_server.base_url.replace("http://", "http://user:pa55-secret@") + "/models"
+    with capture_logs() as logs, pytest.raises(rs.HTTPStatusError) as info:
+        await rs.collect(rs.from_http(url, method="GET"))
+    assert logs
+    assert "pa55-secret" not in repr(logs)
+    assert "pa55-secret" not in str(info.value)
+
+
 async def test_chat_policy_none_and_custom_policy_are_accepted() -> None:
     async with MockServer(MockConfig(text="Hi.")) as server:
         for policy in (None, RetryPolicy(max_retries=0)):
