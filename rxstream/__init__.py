@@ -27,6 +27,7 @@ from .errors import (
     StreamError,
     StreamExpired,
     StreamInterrupted,
+    StreamStopped,
     StreamTimeout,
 )
 from .models import (
@@ -80,6 +81,7 @@ __all__ = [
     "StreamExpired",
     "StreamInterrupted",
     "StreamMetrics",
+    "StreamStopped",
     "StreamTimeout",
     "TextDelta",
     "ToolCall",

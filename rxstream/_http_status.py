@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import math
+import re
 import time
 from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Final
+from typing import Final, NamedTuple
+
+import msgspec
 
 from ._redact import redact_headers, redact_text
 from .errors import HTTPStatusError, RateLimitError
@@ -59,11 +63,24 @@ def status_error(
     body: bytes,
     secrets: Iterable[str] = (),
 ) -> HTTPStatusError:
-    """The ``HTTPStatusError`` (or ``RateLimitError`` for 429) for a failed response."""
+    """The ``HTTPStatusError`` (or ``RateLimitError`` for 429) for a failed response.
+
+    The provider's own ``message``/``type``/``code`` come from its JSON error body; a
+    body that is not such JSON (an HTML page from a proxy) is quoted as a short excerpt.
+    """
     secrets = list(secrets)
-    excerpt = redact_text(body[:MAX_ERROR_BODY_QUOTE].decode("utf-8", "replace"), secrets)
+    text = body.decode("utf-8", "replace")
+    excerpt = redact_text(text[:MAX_ERROR_BODY_QUOTE], secrets)
     safe_headers = redact_headers(headers.items())
-    summary = " ".join(excerpt.split())[:300]
+    detail = provider_error_detail(body)
+    provider_message = redact_text(detail.message, secrets) if detail.message is not None else None
+    if provider_message is not None:
+        labels = ", ".join(label for label in (detail.type, detail.code) if label)
+        summary = provider_message + (f" ({labels})" if labels else "")
+    else:
+        summary = _plain_excerpt(excerpt)
+    if len(summary) > _MAX_SUMMARY:
+        summary = summary[: _MAX_SUMMARY - 1] + "…"
     advice = _ADVICE.get(status) or (
         "The server failed; retrying later may help." if status >= 500 else ""
     )
@@ -72,15 +89,75 @@ def status_error(
         advice = (
             f"Redirect to {location} was not followed (pass follow_redirects=True to allow it)."
         )
-    message = f"HTTP {status} {reason} from {url}" + (f": {summary}" if summary else "")
+    message = f"HTTP {status} {reason} from {url}".rstrip() + (f": {summary}" if summary else "")
     if advice:
         message += f" — {advice}"
     hint = retry_after_seconds(headers)
-    if status == 429:
-        return RateLimitError(message, headers=safe_headers, body=excerpt, retry_after=hint)
-    return HTTPStatusError(
-        message, status=status, headers=safe_headers, body=excerpt, retry_after=hint
+    kind = RateLimitError if status == 429 else HTTPStatusError
+    return kind(
+        message,
+        status=status,
+        headers=safe_headers,
+        body=excerpt,
+        retry_after=hint,
+        provider_message=provider_message,
+        type=detail.type,
+        code=detail.code,
     )
+
+
+class ErrorDetail(NamedTuple):
+    """A provider's error fields: ``None`` where the body did not say."""
+
+    message: str | None = None
+    type: str | None = None
+    code: str | None = None
+
+
+def provider_error_detail(body: bytes) -> ErrorDetail:
+    """``message``, ``type`` and ``code`` from a provider's JSON error body.
+
+    Shapes: OpenAI ``{"error": {"message", "type", "code"}}``, Anthropic ``{"type":
+    "error", "error": {"type", "message"}}``, Gemini ``{"error": {"message", "status"}}``
+    (also wrapped in a list), Ollama ``{"error": "..."}``.
+    """
+    try:
+        value = msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        return ErrorDetail()
+    if isinstance(value, list) and value:
+        value = value[0]
+    if not isinstance(value, dict):
+        return ErrorDetail()
+    error = value.get("error")
+    if isinstance(error, str):
+        return ErrorDetail(message=error or None)
+    if not isinstance(error, dict):
+        message = value.get("message") or value.get("detail")
+        return ErrorDetail(message=message if isinstance(message, str) and message else None)
+    return ErrorDetail(
+        message=_text(error.get("message")),
+        type=_text(error.get("type")) or _text(error.get("status")),
+        code=_text(error.get("code")),
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+_MAX_SUMMARY: Final = 1000
+_TAG: Final = re.compile(  # comments, scripts/styles and tags, also when cut off at the end
+    r"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)|<[^>]*(?:>|\Z)", re.S | re.I
+)
+
+
+def _plain_excerpt(text: str, limit: int = 200) -> str:
+    """A short one-line excerpt of a non-JSON body (markup stripped from HTML pages)."""
+    if "<" in text and ">" in text:
+        text = html.unescape(_TAG.sub(" ", text))
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 _ADVICE: Final = {

@@ -3,18 +3,24 @@
 Every error reaches the subscriber through ``on_error`` (or is raised by the awaiting
 sink), says what happened and what to do about it, and never carries a credential::
 
-    StreamError                      attempts: number of HTTP requests made
-    ├── ConnectError                 DNS failure, connection refused, TLS failure
-    ├── HTTPStatusError              non-2xx answer: status, headers, body excerpt
+    StreamError                      attempts, partial_text, events, last_event_id
+    ├── ConnectError                 refused, host name not resolved, TLS, connect timeout
+    ├── HTTPStatusError              non-2xx answer: status, headers, body; message/type/code
     │   └── RateLimitError           429, with retry_after
-    ├── StreamInterrupted            the body ended or broke before the stream was done
+    ├── StreamInterrupted            the connection was lost or the body ended early
     ├── StreamTimeout                a first/idle/total deadline passed
     ├── ParseError                   malformed bytes or JSON: position, excerpt
     ├── EventTooLarge                one event exceeded max_event_bytes / max_line_bytes
     ├── ProviderError                the provider reported an error inside the stream
+    ├── StreamStopped                a Stop ended the stream (not a failure; never retried)
     ├── BufferOverflow               a bounded sink queue filled up (consumer too slow)
     ├── StreamExpired                a Redis stream expired (or never existed) before it was read
     └── LeaseLost                    a Redis producer found its lease taken and stopped writing
+
+Whatever ends a stream keeps its own type: under ``ops.retry`` a failure after output is
+the same ``StreamTimeout``/``ProviderError``/``ParseError``/``StreamInterrupted`` it would
+be without retries, and every error carries the partial answer delivered so far
+(``partial_text``, ``events``, ``last_event_id``).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ __all__ = [
     "StreamError",
     "StreamInterrupted",
     "StreamExpired",
+    "StreamStopped",
     "StreamTimeout",
 ]
 
@@ -48,25 +55,39 @@ class StreamError(Exception):
 
     ``attempts`` is the number of HTTP requests made before this error was raised
     (``0`` for errors that did not come from a request, such as parsing recorded data).
+    What had been delivered when the stream ended is on every error: ``partial_text``
+    (the text of choice 0, ``""`` before any output), ``events`` (items delivered) and
+    ``last_event_id`` (the SSE id to resume after, ``None`` if the server sent none).
     """
 
     attempts: int
+    partial_text: str
+    events: int
+    last_event_id: str | None
 
-    def __init__(self, message: str, *, attempts: int = 0) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        partial_text: str = "",
+        events: int = 0,
+        last_event_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.attempts = attempts
-
-    @property
-    def message(self) -> str:
-        """The human-readable message."""
-        return str(self.args[0]) if self.args else ""
+        self.partial_text = partial_text
+        self.events = events
+        self.last_event_id = last_event_id
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
+        return f"{type(self).__name__}({str(self)!r})"
 
 
 class ConnectError(StreamError):
-    """The connection could not be established (DNS, refused, timeout, TLS).
+    """The connection could not be established: refused, host name not resolved, TLS
+    certificate not trusted, or no connection within the connect timeout. The message
+    names ``host:port``.
 
     ``tls`` is true for certificate and handshake failures, which retrying cannot fix.
     """
@@ -83,13 +104,19 @@ class HTTPStatusError(StreamError):
 
     ``headers`` are the response headers (case-insensitive) with credentials
     redacted; ``body`` is an excerpt of at most 2 KiB of the response body;
-    ``retry_after`` the server's delay hint in seconds, if it sent one.
+    ``retry_after`` the server's delay hint in seconds, if it sent one. ``message``,
+    ``type`` and ``code`` are the provider's own, parsed from its JSON error body
+    (OpenAI, Anthropic, Gemini and Ollama shapes), or ``None`` when it sent none;
+    ``str(error)`` is the whole readable message.
     """
 
     status: int
     headers: CIMultiDictProxy[str]
     body: str
     retry_after: float | None
+    message: str | None
+    type: str | None
+    code: str | None
 
     def __init__(
         self,
@@ -99,6 +126,9 @@ class HTTPStatusError(StreamError):
         headers: Mapping[str, str] | None = None,
         body: str = "",
         retry_after: float | None = None,
+        provider_message: str | None = None,
+        type: str | None = None,
+        code: str | None = None,
         attempts: int = 0,
     ) -> None:
         super().__init__(message, attempts=attempts)
@@ -106,6 +136,9 @@ class HTTPStatusError(StreamError):
         self.headers = CIMultiDictProxy(CIMultiDict(headers or {}))
         self.body = body
         self.retry_after = retry_after
+        self.message = provider_message
+        self.type = type
+        self.code = code
 
 
 class RateLimitError(HTTPStatusError):
@@ -122,6 +155,9 @@ class RateLimitError(HTTPStatusError):
         headers: Mapping[str, str] | None = None,
         body: str = "",
         retry_after: float | None = None,
+        provider_message: str | None = None,
+        type: str | None = None,
+        code: str | None = None,
         attempts: int = 0,
     ) -> None:
         super().__init__(
@@ -130,21 +166,21 @@ class RateLimitError(HTTPStatusError):
             headers=headers,
             body=body,
             retry_after=retry_after,
+            provider_message=provider_message,
+            type=type,
+            code=code,
             attempts=attempts,
         )
 
 
 class StreamInterrupted(StreamError):
-    """The stream ended or broke before it was complete.
+    """The connection was lost, or the body ended, before the stream was complete.
 
-    Carries what was received so far: ``partial_text`` (text of choice 0), ``events``
-    (parsed events delivered), ``last_event_id`` (for an SSE resume) and
-    ``reconnect_delay`` (the server's SSE ``retry:`` hint in seconds, if any).
+    Carries what was received so far (``partial_text``, ``events``, ``last_event_id``,
+    as every ``StreamError``) and ``reconnect_delay`` (the server's SSE ``retry:`` hint
+    in seconds, if any).
     """
 
-    partial_text: str
-    events: int
-    last_event_id: str | None
     reconnect_delay: float | None
 
     def __init__(
@@ -157,10 +193,13 @@ class StreamInterrupted(StreamError):
         reconnect_delay: float | None = None,
         attempts: int = 0,
     ) -> None:
-        super().__init__(message, attempts=attempts)
-        self.partial_text = partial_text
-        self.events = events
-        self.last_event_id = last_event_id
+        super().__init__(
+            message,
+            attempts=attempts,
+            partial_text=partial_text,
+            events=events,
+            last_event_id=last_event_id,
+        )
         self.reconnect_delay = reconnect_delay
 
 
@@ -219,6 +258,7 @@ class ProviderError(StreamError):
     ``server_error`` or ``overloaded_error``) when it gave one.
     """
 
+    message: str
     type: str | None
 
     def __init__(self, message: str, *, type: str | None = None, attempts: int = 0) -> None:
@@ -226,13 +266,16 @@ class ProviderError(StreamError):
         super().__init__(
             f"The provider reported an error in the stream: {detail}", attempts=attempts
         )
-        self.provider_message = message
+        self.message = message
         self.type = type
 
-    @property
-    def message(self) -> str:
-        """The provider's own error message."""
-        return self.provider_message
+
+class StreamStopped(StreamError):
+    """A Stop ended the stream (``LiveStream.stop()``, ``rs.stop(client, key)``).
+
+    Not a failure and not a finished answer: readers other than the one that stopped
+    get this, with what had been delivered in ``partial_text``. Never retried.
+    """
 
 
 class BufferOverflow(StreamError):

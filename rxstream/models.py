@@ -33,7 +33,8 @@ class SSEEvent:
     """One dispatched Server-Sent Event.
 
     ``id`` is the last event id in effect when the event was dispatched (EventSource's
-    ``lastEventId``; ``None`` while none was set), ``retry`` the reconnection time in
+    ``lastEventId``; ``None`` while none was set, ``""`` after an empty ``id`` field
+    reset it — a resume then sends no ``Last-Event-ID``), ``retry`` the reconnection time in
     milliseconds in effect (the last valid ``retry`` field so far).
     """
 

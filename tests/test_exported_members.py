@@ -15,7 +15,7 @@ def test_top_level_all() -> None:
         "BufferOverflow", "Completion", "ConnectError", "Delta", "EventTooLarge",
         "FinishDelta", "HTTPStatusError", "LeaseLost", "Message", "ParseError", "ProviderError",
         "RateLimitError", "ReasoningDelta", "RefusalDelta", "Restart", "RetryPolicy",
-        "SSEEvent", "Secret", "StreamError", "StreamExpired", "StreamInterrupted",
+        "SSEEvent", "Secret", "StreamError", "StreamExpired", "StreamInterrupted", "StreamStopped",
         "StreamMetrics", "StreamTimeout", "TextDelta", "ToolCall", "ToolCallDelta", "Usage",
         "UsageDelta", "__version__", "chat", "collect", "errors", "from_async_iterable",
         "from_chunks", "from_file", "from_http", "from_recording", "from_redis_stream",

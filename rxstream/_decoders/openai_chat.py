@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import msgspec
 
-from ..errors import ParseError, ProviderError, StreamInterrupted
+from ..errors import ParseError, ProviderError, StreamError, StreamInterrupted
 from ..models import (
     Delta,
     FinishDelta,
@@ -103,8 +103,9 @@ def usage_from_openai(raw: dict[str, Any]) -> Usage:
 class OpenAIChatDecoder(Decoder[SSEEvent | dict[str, Any], Delta]):
     """Feed ``chat.completion.chunk`` objects (or the SSE events carrying them).
 
-    Ending without ``[DONE]`` is accepted only when every choice seen has finished;
-    otherwise ``flush()`` raises ``StreamInterrupted`` with the partial text.
+    The stream is complete when every choice seen has a ``finish_reason`` (with or
+    without ``[DONE]``); otherwise ``flush()`` raises ``StreamInterrupted`` with the
+    partial text.
     """
 
     __slots__ = (
@@ -141,7 +142,7 @@ class OpenAIChatDecoder(Decoder[SSEEvent | dict[str, Any], Delta]):
             self._last_event_id = item.id
             if item.data == "[DONE]":
                 self.done = True
-                return []
+                return self.flush()
             if item.event == "error":
                 raise error_event(item.data)
             try:
@@ -242,19 +243,22 @@ class OpenAIChatDecoder(Decoder[SSEEvent | dict[str, Any], Delta]):
             )
 
     def flush(self) -> list[Delta]:
-        if self.done:
-            return []
+        # The answer is complete when every choice has its finish_reason. [DONE] alone
+        # does not prove it (a proxy may send it after its upstream broke), and an
+        # operator between sse_json() and openai_chat() could not even see it: so the
+        # rule is the same whether or not this decoder read the SSE events itself.
         unfinished = self._seen - self._finished
         if self._chunks == 0 or unfinished:
+            ending = "[DONE]" if self.done else "no [DONE]"
             raise self._interrupted(
-                "The stream ended before it was complete (no [DONE] and no finish_reason"
+                f"The stream ended before it was complete ({ending} and no finish_reason"
                 + (f" for choice {min(unfinished)})" if unfinished else ")")
                 + ". The server or a proxy cut the response short; retry the request."
             )
         return []
 
     def annotate(self, error: Exception) -> Exception:
-        if isinstance(error, StreamInterrupted) and not error.partial_text:
+        if isinstance(error, StreamError) and not error.partial_text:
             error.partial_text = "".join(self._text)
             error.events = error.events or self._chunks
             error.last_event_id = error.last_event_id or self._last_event_id

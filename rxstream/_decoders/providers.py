@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import msgspec
 
-from ..errors import ParseError, ProviderError, StreamInterrupted
+from ..errors import ParseError, ProviderError, StreamError, StreamInterrupted
 from ..models import (
     Delta,
     FinishDelta,
@@ -97,7 +97,7 @@ class _ProviderDecoder(Decoder[Any, Delta]):
         )
 
     def annotate(self, error: Exception) -> Exception:
-        if isinstance(error, StreamInterrupted) and not error.partial_text:
+        if isinstance(error, StreamError) and not error.partial_text:
             error.partial_text = "".join(self._text)
             error.events = error.events or self._events
             error.last_event_id = error.last_event_id or self._last_event_id
@@ -185,6 +185,10 @@ class AnthropicDecoder(_ProviderDecoder):
         return out  # ping and unknown events carry nothing
 
 
+RESPONSES_INCOMPLETE: Final = {"max_output_tokens": "length", "content_filter": "content_filter"}
+"""``response.incomplete``'s ``incomplete_details.reason`` as a finish reason."""
+
+
 class ResponsesDecoder(_ProviderDecoder):
     """OpenAI Responses API streaming events (``response.*``)."""
 
@@ -246,26 +250,19 @@ class ResponsesDecoder(_ProviderDecoder):
             response = event.get("response") or {}
             reason = "tool_calls" if self._count else "stop"
             out.append(FinishDelta(reason, response.get("status") or "completed", 0))
-            raw = response.get("usage") or {}
-            if raw:
-                out.append(
-                    UsageDelta(
-                        usage(
-                            raw.get("input_tokens"),
-                            raw.get("output_tokens"),
-                            raw,
-                            raw.get("total_tokens"),
-                        )
-                    )
-                )
+            self._usage(response, out)
             self._finished = True
             self.done = True
         elif kind == "response.incomplete":
+            # Cut short by a limit, as Chat Completions' "length" or "content_filter":
+            # an ending, not an error, so every provider reports it the same way.
             response = event.get("response") or {}
-            detail = (response.get("incomplete_details") or {}).get("reason") or "unknown"
-            raise ProviderError(
-                f"The response is incomplete ({detail}).", type=f"incomplete:{detail}"
-            )
+            detail = (response.get("incomplete_details") or {}).get("reason") or "incomplete"
+            reason = RESPONSES_INCOMPLETE.get(detail, "length")
+            out.append(FinishDelta(reason, detail, 0))
+            self._usage(response, out)
+            self._finished = True
+            self.done = True
         elif kind == "response.failed":
             error = (event.get("response") or {}).get("error") or {}
             raise ProviderError(
@@ -275,6 +272,14 @@ class ResponsesDecoder(_ProviderDecoder):
         elif kind == "error":
             raise provider_error(event) or ProviderError(str(event))
         return out
+
+    def _usage(self, response: dict[str, Any], out: list[Delta]) -> None:
+        raw = response.get("usage") or {}
+        if raw:
+            usage_ = usage(
+                raw.get("input_tokens"), raw.get("output_tokens"), raw, raw.get("total_tokens")
+            )
+            out.append(UsageDelta(usage_))
 
 
 OLLAMA_FINISH: Final = {"stop": "stop", "length": "length", "load": "stop", "unload": "stop"}

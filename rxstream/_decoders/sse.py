@@ -239,7 +239,7 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
             self._event_type = value
         elif field == "id":
             if "\0" not in value:
-                self._last_event_id = value or None
+                self._last_event_id = value  # "" resets it (WHATWG), unlike None: never set
         elif field == "retry" and value.isascii() and value.isdigit():
             self._retry = int(value)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import StreamInterrupted
+from ..errors import StreamError, StreamInterrupted
 from ..models import SSEEvent
 from . import Decoder
 from .inband import error_event, provider_error
@@ -32,11 +32,15 @@ class SSEJSONDecoder(Decoder[SSEEvent, Any]):
 
     def annotate(self, error: Exception) -> Exception:
         # Downstream only sees JSON values: pass on what a resume needs.
-        if isinstance(error, StreamInterrupted):
+        if isinstance(error, StreamError):
             error.last_event_id = error.last_event_id or self._last_id
-            if error.reconnect_delay is None and self._retry_ms is not None:
-                error.reconnect_delay = self._retry_ms / 1000
             error.events = error.events or self.events
+        if (
+            isinstance(error, StreamInterrupted)
+            and error.reconnect_delay is None
+            and self._retry_ms is not None
+        ):
+            error.reconnect_delay = self._retry_ms / 1000
         return error
 
     def feed(self, item: SSEEvent) -> list[Any]:

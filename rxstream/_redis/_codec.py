@@ -8,6 +8,7 @@ Entries have two fields: ``type`` (the SSE event name: ``delta``, ``tool_call``,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from typing import Any, Final
 
@@ -110,28 +111,42 @@ def terminal_fields(
             "finish_reason": finish_reason,
         }
         return {"type": "done", "data": msgspec.json.encode(summary).decode()}
-    if isinstance(error, asyncio.CancelledError):
+    if isinstance(error, asyncio.CancelledError | errors.StreamStopped):
         return {"type": "stopped", "data": msgspec.json.encode({"partial_text": text}).decode()}
     # Only rxstream's own messages are known to be free of secrets (and redacted again).
     message = redact_text(str(error)) if isinstance(error, StreamError) else "The stream failed."
-    detail = {"error": type(error).__name__, "message": message}
+    detail = {"error": type(error).__name__, "message": message, "partial_text": text}
     return {"type": "error", "data": msgspec.json.encode(detail).decode()}
 
 
 def rebuilt_error(data: str) -> StreamError:
-    """The typed error an ``error`` terminal entry describes."""
-    try:
-        detail = msgspec.json.decode(data)
-    except msgspec.DecodeError:
-        detail = {}
-    if not isinstance(detail, dict):
-        detail = {}
+    """The typed error an ``error`` terminal entry describes, with the partial text."""
+    detail = _object(data)
     name = str(detail.get("error") or "StreamError")
     message = str(detail.get("message") or name)
     kind = getattr(errors, name, None)
+    error: StreamError | None = None
     if isinstance(kind, type) and issubclass(kind, errors.StreamError):
-        try:
-            return kind(message)
-        except TypeError:
-            pass  # a subclass whose constructor needs more than a message
-    return errors.StreamError(f"{name}: {message}")
+        with contextlib.suppress(TypeError):  # a subclass needing more than a message
+            error = kind(message)
+    if error is None:
+        error = errors.StreamError(f"{name}: {message}")
+    error.partial_text = str(detail.get("partial_text") or "")
+    return error
+
+
+def stopped_error(data: str) -> errors.StreamStopped:
+    """The ``StreamStopped`` a ``stopped`` terminal entry stands for."""
+    text = str(_object(data).get("partial_text") or "")
+    return errors.StreamStopped(
+        f"The stream was stopped (rs.stop) after {len(text)} characters of text (on partial_text).",
+        partial_text=text,
+    )
+
+
+def _object(data: str) -> dict[str, Any]:
+    try:
+        value = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -28,6 +28,7 @@ from ._codec import (
     parse_id,
     rebuilt_error,
     redis_errors,
+    stopped_error,
     text_of,
     unreachable,
 )
@@ -266,8 +267,9 @@ def from_redis_stream(
 
     Cold: every subscription has its own position; all subscriptions on one client share
     one blocking ``XREAD`` (one connection, one round trip per batch of entries).
-    Completes at the terminal entry (``done`` or ``stopped``) and re-raises an ``error``
-    entry as the same rxstream error. With ``with_ids``, items are ``(entry_id, item)``
+    Completes at the ``done`` entry, ends with ``StreamStopped`` at a ``stopped`` one
+    (``rs.stop``) and re-raises an ``error`` entry as the same rxstream error, each
+    carrying the stream's ``partial_text``. With ``with_ids``, items are ``(entry_id, item)``
     pairs: ``sse_response`` then uses the entry id as the SSE ``id``, so a browser's
     ``Last-Event-ID`` resumes on any worker (pass it as ``after``; a value that is not a
     stream id raises ``ValueError`` here). A key that has expired (or never existed and
@@ -287,6 +289,8 @@ def from_redis_stream(
             if kind in TERMINALS:
                 if kind == "error":
                     raise rebuilt_error(data)
+                if kind == "stopped":
+                    raise stopped_error(data)
                 return True
             out.emit((entry_id, item) if with_ids else item)
             return False

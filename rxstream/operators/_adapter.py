@@ -6,7 +6,8 @@ fuse into a single subscription that runs the decoders as one chain. Fusion keep
 unfused semantics exactly: items flow depth-first in order; a decoder that turns
 ``done`` stops the stages before it and completes the ones after it (which flush); a
 decoder error stops everything before it and reaches the later stages as an upstream
-error (which they may annotate, or flush before if they hold text).
+error (the failing stage and the later ones may annotate it, e.g. with the partial text
+so far; later stages holding text flush it first).
 
 A stage may also *absorb* the stage before it when the pair has an exactly equivalent,
 cheaper form (``openai_chat`` reads SSE events itself, so it needs no ``sse_json``
@@ -117,6 +118,8 @@ class DecodedObservable(Observable[B]):
                 return
             stopped = True
             upstream.dispose()
+            if stage >= 0:
+                error = decoders[stage].annotate(error)  # e.g. its partial text so far
             for index in range(stage + 1, count):
                 if stages[index].flush_on_error:
                     try:

@@ -112,7 +112,8 @@ def timeout(
     between items (also before the first one when ``first`` is not given); ``total``:
     the whole subscription. Items are what reaches this operator, so place it after
     ``parse_sse()`` or later: SSE keep-alive comments never count as progress. On
-    expiry the upstream is disposed at once (closing the HTTP connection). Placed
+    expiry the upstream is disposed at once (closing the HTTP connection); the error
+    carries the text delivered so far (``partial_text``). Placed
     before ``ops.retry()``, ``first``/``idle`` apply per attempt and a timeout before
     any output is retried; placed after it, ``total`` bounds all attempts.
 
@@ -140,6 +141,7 @@ def timeout(
             done = False
             seen_item = False
             last_item = now()
+            partial = _Partial()
 
             def stop_timers() -> None:
                 item_timer.dispose()
@@ -152,11 +154,10 @@ def timeout(
                 done = True
                 stop_timers()
                 upstream.dispose()
-                observer.on_error(
-                    StreamTimeout(
-                        _TIMEOUT_MESSAGES[which].format(limit=limit), which=which, seconds=limit
-                    )
+                error = StreamTimeout(
+                    _TIMEOUT_MESSAGES[which].format(limit=limit), which=which, seconds=limit
                 )
+                observer.on_error(partial.annotate(error))
 
             def check_idle(*_: Any) -> None:
                 assert idle is not None
@@ -179,6 +180,7 @@ def timeout(
                     seen_item = True
                     if first is not None and idle is not None:
                         item_timer.disposable = clock.schedule_relative(idle, check_idle)
+                partial.observe(item)
                 observer.on_next(item)
 
             def on_error(error: Exception) -> None:
@@ -231,11 +233,13 @@ def retry(
 
     Before any item went downstream, a retryable failure (see ``RetryPolicy``) is
     retried after the backoff or the server's ``Retry-After``. After output, the
-    policy's ``on_partial`` decides: ``"fail"`` (default) raises ``StreamInterrupted``
-    with the partial text, events and last event id, so text is never delivered
-    twice; ``"restart"`` emits a ``Restart`` marker, then starts over;
-    ``"resume"`` reconnects sending ``Last-Event-ID``. The final error carries
-    ``attempts``. Each retry logs ``retry_scheduled`` (attempt, delay, reason,
+    policy's ``on_partial`` decides: ``"fail"`` (default) raises the failure with its
+    own type (``StreamTimeout``, ``ProviderError``, ``ParseError``, or
+    ``StreamInterrupted`` for a lost connection), so text is never delivered twice;
+    ``"restart"`` emits a ``Restart`` marker, then starts over; ``"resume"``
+    reconnects sending ``Last-Event-ID``. The final error, whatever its type, carries
+    ``attempts`` and what went downstream (``partial_text``, ``events``,
+    ``last_event_id``). Each retry logs ``retry_scheduled`` (attempt, delay, reason,
     status). Waits run on ``scheduler`` (virtual time in tests).
 
     ::
@@ -265,6 +269,7 @@ def retry(
                 stopped = True
                 if isinstance(error, StreamError):
                     error.attempts = attempts
+                    partial.annotate(error)
                 observer.on_error(error)
 
             def start(resume_after: str | None = None) -> None:
@@ -306,18 +311,18 @@ def retry(
                         fail(error)
                         return
                     if policy.on_partial == "fail":
-                        fail(partial.interrupted(error))
+                        fail(error)
                         return
                     if policy.on_partial == "resume":
                         resume_after = partial.last_event_id_from(error)
-                        if resume_after is None:
-                            fail(partial.interrupted(error))
+                        if not resume_after:  # None (never set) or "" (reset): no position
+                            fail(error)
                             return
                 elif not retryable:
                     fail(error)
                     return
                 if not policy.allows(retries):
-                    fail(partial.interrupted(error) if partial.emitted else error)
+                    fail(error)
                     return
                 delay = policy.backoff(retries + 1)
                 hint = server_hint(error)
@@ -335,7 +340,7 @@ def retry(
                 ):
                     delay = min(error.reconnect_delay, policy.max_reconnect_delay)
                 if deadline is not None and now() + delay > deadline:
-                    fail(partial.interrupted(error) if partial.emitted else error)
+                    fail(error)
                     return
                 retries += 1
                 reason, status = describe(error)
@@ -375,9 +380,12 @@ class _Partial:
         self.last_event_id: str | None = None
 
     def observe(self, item: Any) -> None:
+        kind = type(item)
+        if kind is Restart:
+            self.reset()  # the consumer discards what came before the marker
+            return
         self.emitted = True
         self.events += 1
-        kind = type(item)
         if kind is TextDelta:
             if item.choice == 0:
                 self.text.append(item.text)
@@ -387,29 +395,19 @@ class _Partial:
             self.last_event_id = item.id
 
     def last_event_id_from(self, error: Exception) -> str | None:
-        if isinstance(error, StreamInterrupted) and error.last_event_id:
+        if isinstance(error, StreamError) and error.last_event_id is not None:
             return error.last_event_id
         return self.last_event_id
 
-    def interrupted(self, error: Exception) -> StreamInterrupted:
-        text = "".join(self.text)
-        if isinstance(error, StreamInterrupted):
-            # Report what actually went downstream (the decoder saw the same or more).
-            error.partial_text = text
+    def annotate(self, error: StreamError) -> StreamError:
+        """Put what actually went downstream on ``error`` (its type stays as it is)."""
+        if self.text:
+            # What this operator delivered; the decoder that raised saw the same or more.
+            error.partial_text = "".join(self.text)
+        if self.emitted:
             error.events = self.events
-            error.last_event_id = self.last_event_id_from(error)
-            return error
-        reason, _ = describe(error)
-        interrupted = StreamInterrupted(
-            f"The stream failed after output had started ({reason}); {len(text)} characters "
-            "were delivered and are on this error. It was not retried, so nothing is "
-            "delivered twice; use RetryPolicy(on_partial='restart' or 'resume') to go on.",
-            partial_text=text,
-            events=self.events,
-            last_event_id=self.last_event_id_from(error),
-        )
-        interrupted.__cause__ = error
-        return interrupted
+        error.last_event_id = self.last_event_id_from(error)
+        return error
 
 
 __all__ = ["metrics", "retry", "timeout"]

@@ -11,7 +11,8 @@ from reactivex.disposable import Disposable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
 from .._log import get_logger
-from ..errors import StreamInterrupted
+from ..errors import StreamInterrupted, StreamStopped
+from ..models import TextDelta
 
 log = get_logger(__name__)
 
@@ -25,8 +26,10 @@ class LiveStream:
     ``replay`` items, so a client that reconnects with ``Last-Event-ID`` continues with
     no gap and no duplicate. A subscriber leaving does not stop the upstream (a browser
     may be reconnecting); ``stop()`` does, and so does ``linger`` seconds with nobody
-    subscribed. Resuming after an id that has left the buffer is a ``StreamInterrupted``
-    error, never a silent gap.
+    subscribed. After a stop every subscriber — and anyone who joins later, after the
+    items still in the buffer — gets ``StreamStopped`` with the text delivered so far.
+    Resuming after an id that has left the buffer is a ``StreamInterrupted`` error,
+    never a silent gap.
     """
 
     def __init__(
@@ -41,6 +44,7 @@ class LiveStream:
         self._upstream: abc.DisposableBase | None = None
         self._linger = linger
         self._linger_handle: asyncio.TimerHandle | None = None
+        self._text: list[str] = []  # choice 0's text, for StreamStopped.partial_text
         self.outcome: Outcome = "running"
         self.error: Exception | None = None
         self.finished = asyncio.Event()
@@ -62,15 +66,23 @@ class LiveStream:
         return self
 
     def stop(self) -> None:
-        """Cancel the upstream now; subscribers complete (``outcome == "stopped"``)."""
+        """Cancel the upstream now (``outcome == "stopped"``); subscribers get
+        ``StreamStopped`` carrying the text delivered so far."""
         if self.outcome != "running":
             return
         if self._upstream is not None:
             self._upstream.dispose()
         log.info("live_stream_stopped", items=self.last_id)
+        text = "".join(self._text)
+        self.error = StreamStopped(
+            f"The stream was stopped after {self.last_id} items ({len(text)} characters "
+            "of text, on partial_text).",
+            partial_text=text,
+            events=self.last_id,
+        )
         self._finish("stopped")
         for observer in list(self._subscribers):
-            observer.on_completed()
+            observer.on_error(self.error)
 
     def observe(self, after: int | str | None = None) -> Observable[tuple[int, Any]]:
         """``(id, item)`` pairs after ``after`` (an id, e.g. ``Last-Event-ID``), then live."""
@@ -95,7 +107,7 @@ class LiveStream:
             if self.outcome == "running":
                 self._subscribers.add(observer)
                 self._cancel_linger()
-            elif self.outcome == "failed" and self.error is not None:
+            elif self.error is not None:  # failed or stopped
                 observer.on_error(self.error)
             else:
                 observer.on_completed()
@@ -110,6 +122,10 @@ class LiveStream:
         return Observable(subscribe)
 
     def _on_next(self, item: Any) -> None:
+        if type(item) is str:
+            self._text.append(item)
+        elif type(item) is TextDelta and item.choice == 0:
+            self._text.append(item.text)
         pair = (self._next_id, item)
         self._next_id += 1
         self._buffer.append(pair)

@@ -13,7 +13,7 @@ from aiohttp import web
 from reactivex import Observable
 
 from .._log import get_logger
-from ..errors import StreamError
+from ..errors import StreamError, StreamStopped
 from ..models import (
     Completion,
     FinishDelta,
@@ -85,7 +85,8 @@ async def sse_response(
     ``completion`` …). Every event has an ``id``: a running number, or the id of an
     ``(id, item)`` pair (as ``LiveStream.observe`` and ``from_redis_stream(with_ids=True)``
     emit). A comment goes out after ``keepalive`` idle seconds, and the stream ends
-    with ``event: done`` or ``event: error`` (``{"type", "message"}`` of the typed
+    with ``event: done``, ``event: stopped`` (a Stop ended it: ``StreamStopped``,
+    with ``{"partial_text"}``) or ``event: error`` (``{"type", "message"}`` of the typed
     error, never a secret).
 
     With a plain observable, a client that disconnects disposes the upstream at once
@@ -132,6 +133,12 @@ async def sse_response(
                     item = future.result()
                 except StopAsyncIteration:
                     await response.write(encode_event({}, None, name="done"))
+                    break
+                except StreamStopped as stopped:
+                    log.info("sse_stream_stopped", events=written)
+                    await response.write(
+                        encode_event({"partial_text": stopped.partial_text}, None, name="stopped")
+                    )
                     break
                 except Exception as error:
                     await response.write(_error_event(error))

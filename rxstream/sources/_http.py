@@ -7,6 +7,7 @@ errors. Parsing happens downstream in operators.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Mapping
 from ssl import SSLContext
@@ -179,7 +180,7 @@ async def _open(
         except Exception as exc:
             # Raised below, outside this block, so no aiohttp exception (which may hold
             # the request and its headers) rides along as __context__.
-            failure = _connect_error(exc, safe_url)
+            failure = _connect_error(exc, url, client_timeout.connect)
         if failure is not None:
             raise failure
         location = response.headers.get("Location")
@@ -254,27 +255,54 @@ async def _read_status_error(
     )
 
 
-def _connect_error(exc: BaseException, url: str) -> ConnectError:
+def _connect_error(
+    exc: BaseException, url: yarl.URL, connect_timeout: float | None
+) -> ConnectError:
+    """A ``ConnectError`` that says in plain words what happened, naming ``host:port``."""
+    where = f"{url.host}:{url.port}"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
         return ConnectError(
-            f"TLS verification failed for {url} ({type(exc).__name__}). Fix the server's "
-            "certificate or pass ssl= an SSLContext that trusts it.",
+            f"TLS certificate verification failed for {where} ({_tls_reason(exc)}). Fix the "
+            "server's certificate, or pass ssl= an SSLContext that trusts its CA "
+            "(ssl=False turns verification off).",
             tls=True,
         )
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, aiohttp.ClientConnectorDNSError) or isinstance(
+        getattr(exc, "os_error", None), socket.gaierror
+    ):
         return ConnectError(
-            f"Could not connect to {url} in time. Check the address, or raise timeout=."
+            f"Could not connect to {where}: could not resolve host name {url.host!r}. "
+            "Check the URL's host name and your DNS."
+        )
+    if isinstance(exc, TimeoutError):
+        after = f" after {connect_timeout:g} s" if connect_timeout else ""
+        return ConnectError(
+            f"Could not connect to {where}: timed out connecting{after}. Check the address "
+            "and your network, or raise timeout=."
+        )
+    if isinstance(exc, ConnectionRefusedError) or isinstance(
+        getattr(exc, "os_error", None), ConnectionRefusedError
+    ):
+        return ConnectError(
+            f"Could not connect to {where}: connection refused. Check that the server is "
+            "running and the URL (host and port) is right."
         )
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return ConnectError(
-            f"The server at {url} closed the connection before answering. Retrying may help."
+            f"The server at {where} closed the connection before answering. Retrying may help."
         )
     if isinstance(exc, aiohttp.ClientError | OSError):
         return ConnectError(
-            f"Could not connect to {url} ({type(exc).__name__}: {_reason(exc)}). "
+            f"Could not connect to {where} ({type(exc).__name__}: {_reason(exc)}). "
             "Check that the server is running and the URL is right."
         )
-    return ConnectError(f"The request to {url} failed before any answer ({type(exc).__name__}).")
+    return ConnectError(f"The request to {where} failed before any answer ({type(exc).__name__}).")
+
+
+def _tls_reason(exc: BaseException) -> str:
+    cause = getattr(exc, "certificate_error", None) or getattr(exc, "os_error", None)
+    detail = getattr(cause, "verify_message", None) or getattr(cause, "reason", None)
+    return str(detail) if detail else _reason(cause or exc)
 
 
 def _reason(exc: BaseException) -> str:

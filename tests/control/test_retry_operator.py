@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import reactivex
 import structlog
 from reactivex import Observable, abc
@@ -13,8 +14,16 @@ from reactivex.testing import ReactiveTest, TestScheduler
 from rxstream import RetryPolicy
 from rxstream import operators as ops
 from rxstream._attempt import current_attempt
-from rxstream.errors import HTTPStatusError, ParseError, RateLimitError, StreamInterrupted
-from rxstream.models import Restart, TextDelta
+from rxstream.errors import (
+    HTTPStatusError,
+    ParseError,
+    ProviderError,
+    RateLimitError,
+    StreamError,
+    StreamInterrupted,
+    StreamTimeout,
+)
+from rxstream.models import Restart, SSEEvent, TextDelta
 
 on_next, on_completed, on_error = (
     ReactiveTest.on_next,
@@ -139,15 +148,52 @@ def test_after_output_the_default_raises_interrupted_with_partial_text_once() ->
     assert source.subscriptions == [subscribe(200, 203)]
 
 
-def test_a_retryable_error_after_output_is_wrapped_as_interrupted() -> None:
+@pytest.mark.parametrize(
+    "failure",
+    [
+        StreamTimeout("stalled", which="idle", seconds=1.0),
+        ProviderError("overloaded", type="overloaded_error"),
+        ParseError("bad json", position=12),
+        HTTPStatusError("503", status=503),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_failure_after_output_keeps_its_own_type_and_carries_the_partial_output(
+    failure: StreamError,
+) -> None:
     scheduler = TestScheduler()
-    cause = HTTPStatusError("503", status=503)
-    source = scheduler.create_cold_observable(on_next(1, "partial"), on_error(2, cause))
+    source = scheduler.create_cold_observable(
+        on_next(1, SSEEvent("x", id="4")),
+        on_next(2, "part"),
+        on_next(3, "ial"),
+        on_error(4, failure),
+    )
     results = scheduler.start(lambda: source.pipe(ops.retry(RetryPolicy(), scheduler=scheduler)))
     error = results.messages[-1].value.exception
-    assert isinstance(error, StreamInterrupted)
-    assert error.partial_text == "partial"
-    assert error.__cause__ is cause
+    assert error is failure  # the same object: `except StreamTimeout:` etc. catch it
+    assert not isinstance(error, StreamInterrupted)
+    assert (error.partial_text, error.events, error.last_event_id) == ("partial", 3, "4")
+    assert error.attempts == 1
+    assert source.subscriptions == [subscribe(200, 204)]  # not retried
+
+
+@pytest.mark.parametrize("on_partial", ["restart", "resume"])
+def test_once_restart_or_resume_retries_are_exhausted_the_error_keeps_its_type(
+    on_partial: Any,
+) -> None:
+    scheduler = TestScheduler()
+    failure = StreamTimeout("stalled", which="idle", seconds=1.0)
+    source = scheduler.create_cold_observable(
+        on_next(1, SSEEvent("x", id="1")), on_next(2, "ab"), on_error(3, failure)
+    )
+    policy = RetryPolicy(**EXACT, max_retries=1, on_partial=on_partial)
+    results = scheduler.start(lambda: source.pipe(ops.retry(policy, scheduler=scheduler)))
+    error = results.messages[-1].value.exception
+    assert isinstance(error, StreamTimeout)
+    assert error.attempts == 2
+    # restart: the second run's output; resume: everything delivered across both
+    expected = "ab" if on_partial == "restart" else "abab"
+    assert error.partial_text == expected
 
 
 def test_restart_emits_a_marker_then_starts_over() -> None:
@@ -227,3 +273,20 @@ def test_each_retry_logs_retry_scheduled_without_secrets() -> None:
         (3, 1.0, "HTTPStatusError", 503),
     ]
     assert "sk-secret" not in repr(logs)
+
+
+def test_resume_after_an_id_reset_to_empty_does_not_reconnect() -> None:
+    # `id:` with no value resets the last event id: there is no position to resume
+    # after, and reconnecting without Last-Event-ID would deliver the text twice.
+    scheduler = TestScheduler()
+    source = scheduler.create_cold_observable(
+        on_next(1, SSEEvent("a", id="5")),
+        on_next(2, SSEEvent("b", id="")),
+        on_error(3, StreamInterrupted("reset")),
+    )
+    policy = RetryPolicy(**EXACT, on_partial="resume")
+    results = scheduler.start(lambda: source.pipe(ops.retry(policy, scheduler=scheduler)))
+    error = results.messages[-1].value.exception
+    assert isinstance(error, StreamInterrupted)
+    assert (error.attempts, error.last_event_id) == (1, "")
+    assert source.subscriptions == [subscribe(200, 203)]

@@ -149,8 +149,10 @@ def test_legacy_function_call_becomes_tool_call() -> None:
 
 def test_sse_events_are_accepted_and_done_stops() -> None:
     decoder = OpenAIChatDecoder()
-    out = decoder.feed(SSEEvent('{"choices":[{"index":0,"delta":{"content":"hi"}}]}', id="9"))
-    assert out == [TextDelta("hi")]
+    out = decoder.feed(
+        SSEEvent('{"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}')
+    )
+    assert out == [TextDelta("hi"), FinishDelta("stop", "stop")]
     assert decoder.feed(SSEEvent("[DONE]")) == []
     assert decoder.done
 
@@ -231,3 +233,30 @@ def test_pydantic_like_objects_are_accepted() -> None:
             return chunk(choice(content="from sdk", finish="stop"))
 
     assert run_decoder([Model()])[0] == TextDelta("from sdk")
+
+
+@pytest.mark.parametrize("between", [False, True], ids=["adjacent", "operator-between"])
+def test_done_without_finish_reason_is_interrupted_wherever_sse_json_sits(between: bool) -> None:
+    # [DONE] alone does not prove the answer complete, and with an operator between
+    # sse_json() and openai_chat() nobody downstream could see it: one rule for both.
+    import reactivex
+    from reactivex import operators as rx_ops
+
+    from rxstream import operators as ops
+
+    body = b'data: {"choices":[{"index":0,"delta":{"content":"cut"}}]}\n\ndata: [DONE]\n\n'
+    stages: list[Any] = [ops.parse_sse(), ops.sse_json()]
+    if between:
+        stages.append(rx_ops.map(lambda value: value))
+    stages.append(ops.openai_chat())
+    with pytest.raises(StreamInterrupted, match="no finish_reason") as info:
+        reactivex.of(body).pipe(*stages, rx_ops.to_list()).run()
+    assert info.value.partial_text == "cut"
+
+
+def test_a_provider_error_carries_the_text_before_it() -> None:
+    decoder = OpenAIChatDecoder()
+    decoder.feed(chunk(choice(content="so far")))
+    with pytest.raises(ProviderError) as info:
+        decoder.feed(SSEEvent('{"error": {"message": "boom", "type": "server_error"}}'))
+    assert decoder.annotate(info.value).partial_text == "so far"

@@ -96,8 +96,18 @@ def test_last_event_id_is_carried_to_later_events() -> None:
         ("a", "1"),
         ("b", "1"),
         ("c", "7"),
-        ("d", None),  # an empty id resets the last event id
+        ("d", ""),  # an empty id resets the last event id to "" (WHATWG), not None
     ]
+
+
+def test_an_id_never_set_is_none_and_a_reset_id_is_empty() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\n\n") == [SSEEvent("a", id=None)]
+    assert decoder.feed(b"id: 3\ndata: b\n\nid:\ndata: c\n\n") == [
+        SSEEvent("b", id="3"),
+        SSEEvent("c", id=""),
+    ]
+    assert decoder.last_event_id == ""
 
 
 def test_id_with_null_is_ignored() -> None:

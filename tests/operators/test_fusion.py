@@ -109,11 +109,11 @@ def test_done_stops_reading_upstream_in_a_fused_chain() -> None:
     assert len(pulled) == 2  # nothing after [DONE] was read
 
 
-def test_absorbed_chain_accepts_done_without_finish_reason() -> None:
-    # With [DONE] the server said the stream is complete: only a missing [DONE] *and*
-    # a missing finish_reason is an interruption (RELIABILITY.md, promise 11).
+def test_absorbed_chain_treats_done_without_finish_reason_as_unfused() -> None:
+    # [DONE] without a finish_reason: StreamInterrupted, as it is when an operator sits
+    # between sse_json() and openai_chat() (which then cannot see [DONE] at all).
     data = chunk("partial but done") + b"data: [DONE]\n\n"
     items, error = outcome(
         reactivex.of(data).pipe(ops.parse_sse(), ops.sse_json(), ops.openai_chat(), ops.text())
     )
-    assert (items, error) == (["partial but done"], None)
+    assert (items, error) == (["partial but done"], "StreamInterrupted")

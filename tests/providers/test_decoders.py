@@ -220,11 +220,6 @@ def test_gemini_crlf_framing_thoughts_and_calls() -> None:
         ),
         (
             "responses",
-            b'data: {"type":"response.incomplete","response":{"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"}}}\n\n',
-            "incomplete:max_output_tokens",
-        ),
-        (
-            "responses",
             b'data: {"type":"error","code":"rate_limit_exceeded","message":"slow"}\n\n',
             "rate_limit_exceeded",
         ),
@@ -241,6 +236,28 @@ def test_in_stream_errors(name: str, data: bytes, kind: str | None) -> None:
     with pytest.raises(ProviderError) as info:
         run([data], stages)
     assert info.value.type == kind
+
+
+@pytest.mark.parametrize(
+    ("detail", "reason"),
+    [("max_output_tokens", "length"), ("content_filter", "content_filter")],
+)
+def test_responses_incomplete_is_an_ending_like_the_other_providers(
+    detail: str, reason: str
+) -> None:
+    data = (
+        b'data: {"type":"response.output_text.delta","delta":"Hel"}\n\n'
+        b'data: {"type":"response.incomplete","response":{"status":"incomplete",'
+        b'"incomplete_details":{"reason":"' + detail.encode() + b'"},'
+        b'"usage":{"input_tokens":5,"output_tokens":16,"total_tokens":21}}}\n\n'
+    )
+    for label, chunks in chunkings(data):
+        completion = run(chunks, PIPELINES["responses"][1], ops.accumulate())[-1]
+        assert completion.text == "Hel", label
+        message = completion.choices[0]
+        assert (message.finish_reason, message.raw_finish_reason) == (reason, detail), label
+        assert completion.usage is not None
+        assert completion.usage.completion_tokens == 16
 
 
 @pytest.mark.parametrize("name", list(PIPELINES))

@@ -149,3 +149,35 @@ async def test_auth_headers_per_provider(mock: MockServer) -> None:
 def test_unknown_provider_is_rejected() -> None:
     with pytest.raises(ValueError, match="provider must be one of"):
         rs.chat(MESSAGES, model="m", provider="acme")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("provider", list(PROVIDERS))
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        # after 7 events every format has sent some text (Anthropic and Responses open
+        # with several bookkeeping events)
+        ("stall_after=7", rs.StreamTimeout),
+        ("provider_error=server_error,after=7", rs.ProviderError),
+        ("reset_after=7", rs.StreamInterrupted),
+    ],
+)
+async def test_a_failure_after_output_keeps_its_type_for_every_provider(
+    mock: MockServer, provider: str, fault: str, expected: type[rs.StreamError]
+) -> None:
+    # rs.chat's defaults (retries on), as a user's `except StreamTimeout:` meets them
+    policy = rs.RetryPolicy(jitter=None, initial_delay=0.01)
+    stream = chat(
+        mock, provider, retry=policy, first=5.0, idle=0.3, headers={"x-mock-fault": fault}
+    )
+    seen: list[Any] = []
+    with pytest.raises(rs.StreamError) as info:
+        await rs.run(stream, seen.append)
+    error = info.value
+    assert type(error) is expected
+    delivered = "".join(d.text for d in seen if isinstance(d, rs.TextDelta))
+    assert delivered
+    assert error.partial_text == delivered
+    assert error.events == len(seen)
+    assert error.attempts == 1
+    assert len(mock.requests) == 1  # output had gone downstream: never re-issued

@@ -90,19 +90,29 @@ async def test_a_killed_consumer_resumes_from_its_last_id(
 async def test_stop_from_another_process_cancels_the_upstream(client: Any, redis_url: str) -> None:
     async with MockServer(MockConfig(text=TEXT, tokens_per_second=20)) as slow:
         producer = asyncio.create_task(rs.produce_once(client, "chat:3", answer(slow)))
+        await wait_for_lease(client, "chat:3")
+        following = await worker("consume", redis_url, "chat:3")  # reads while it streams
         await until(lambda: slow.records and slow.records[-1].events_sent >= 3)
         stopper = await worker("stop", redis_url, "chat:3")
         await stopper.wait()
         await asyncio.wait_for(slow.records[-1].finished.wait(), 1)
         assert slow.records[-1].outcome == "disconnected"
-        await producer
+        assert await producer is True  # the producer is the one that was stopped: no error
     entries = await client.xrange("chat:3")
     terminal = {k.decode(): v.decode() for k, v in entries[-1][1].items()}
     assert terminal["type"] == "stopped"
-    assert TEXT.startswith(json.loads(terminal["data"])["partial_text"])
-    text, outcome = await read_all(await worker("consume", redis_url, "chat:3"))
-    assert outcome == "completed"
-    assert TEXT.startswith(text)
+    partial = json.loads(terminal["data"])["partial_text"]
+    assert partial
+    assert TEXT.startswith(partial)
+    # a reader that followed the answer, and one that joins after the Stop: the same
+    # text, then the same ending — StreamStopped, neither a finished answer nor a failure
+    for reader in (following, await worker("consume", redis_url, "chat:3")):
+        text, outcome = await read_all(reader)
+        assert (text, outcome) == (partial, "StreamStopped")
+    with pytest.raises(rs.StreamStopped) as info:
+        await rs.collect(rs.from_redis_stream(client, "chat:3"))
+    assert info.value.partial_text == partial
+    assert not isinstance(info.value, rs.StreamInterrupted)
 
 
 async def test_stop_reaches_the_upstream_within_200_ms(client: Any) -> None:

@@ -128,7 +128,9 @@ async def test_stop_before_the_producer_starts_makes_no_request(client: Any) -> 
         upstream = rs.chat([{"role": "user", "content": "x"}], model="m", base_url=mock.base_url)
         assert await rs.produce_once(client, "early", upstream) is True
         assert mock.requests == []
-    assert await rs.collect(rs.from_redis_stream(client, "early")) == []
+    with pytest.raises(rs.StreamStopped) as info:
+        await rs.collect(rs.from_redis_stream(client, "early"))
+    assert info.value.partial_text == ""
     terminal = (await client.xrange("early"))[-1][1]
     assert terminal[b"type"] == b"stopped"
 

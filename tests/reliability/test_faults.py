@@ -27,7 +27,7 @@ from rxstream.errors import (
     StreamTimeout,
 )
 from rxstream.mock import MockServer
-from rxstream.models import Restart
+from rxstream.models import Restart, TextDelta
 
 from .conftest import FAST, TEXT, request
 
@@ -186,12 +186,18 @@ async def test_first_timeout_before_output_is_retried(faulty: MockServer) -> Non
     assert len(faulty.requests) == 3
 
 
-async def test_stall_after_output_is_interrupted_not_retried(faulty: MockServer) -> None:
-    with pytest.raises(StreamInterrupted) as info:
-        await rs.collect(pipeline(faulty, "stall_after=4", idle=0.2))
-    assert isinstance(info.value.__cause__, StreamTimeout)
-    assert info.value.partial_text
-    assert len(faulty.requests) == 1
+def delivered_text(items: list[Any]) -> str:
+    return "".join(item.text for item in items if isinstance(item, TextDelta))
+
+
+async def test_stall_after_output_is_a_timeout_with_the_partial_text(faulty: MockServer) -> None:
+    seen: list[Any] = []
+    with pytest.raises(StreamTimeout) as info:  # what `except StreamTimeout:` relies on
+        await rs.run(pipeline(faulty, "stall_after=4", idle=0.2), seen.append)
+    assert info.value.which == "idle"
+    assert info.value.partial_text == delivered_text(seen) != ""
+    assert info.value.events == len(seen)
+    assert (info.value.attempts, len(faulty.requests)) == (1, 1)  # not retried
 
 
 # -- truncation and bad payloads ---------------------------------------------------------
@@ -246,11 +252,28 @@ async def test_non_transient_provider_error_is_not_retried(faulty: MockServer) -
     assert (info.value.type, info.value.attempts) == ("invalid_request_error", 1)
 
 
-async def test_provider_error_after_output_is_interrupted(faulty: MockServer) -> None:
+async def test_provider_error_after_output_keeps_its_type(faulty: MockServer) -> None:
+    seen: list[Any] = []
+    with pytest.raises(ProviderError) as info:
+        await rs.run(pipeline(faulty, "provider_error=server_error,after=4"), seen.append)
+    assert (info.value.type, info.value.message) == ("server_error", "The mock provider failed.")
+    assert info.value.partial_text == delivered_text(seen) != ""
+    assert len(faulty.requests) == 1
+
+
+async def test_a_connection_lost_after_output_is_interrupted(faulty: MockServer) -> None:
+    seen: list[Any] = []
     with pytest.raises(StreamInterrupted) as info:
-        await rs.collect(pipeline(faulty, "provider_error=server_error,after=4"))
-    assert isinstance(info.value.__cause__, ProviderError)
-    assert info.value.partial_text
+        await rs.run(pipeline(faulty, "reset_after=4"), seen.append)
+    assert info.value.partial_text == delivered_text(seen) != ""
+    assert len(faulty.requests) == 1
+
+
+async def test_a_parse_error_after_output_carries_the_partial_text(faulty: MockServer) -> None:
+    seen: list[Any] = []
+    with pytest.raises(ParseError) as info:
+        await rs.run(pipeline(faulty, "malformed_after=4"), seen.append)
+    assert info.value.partial_text == delivered_text(seen) != ""
 
 
 # -- memory bounds (RSS is measured in a subprocess: tests/reliability/test_memory.py) --------
@@ -334,6 +357,10 @@ async def test_self_signed_tls_fails_once_and_never_sends_the_key(serve_tls: Any
     assert info.value.tls
     assert info.value.attempts == 1
     assert received == []
+    where = yarl.URL(url)
+    text = str(info.value)
+    assert f"TLS certificate verification failed for {where.host}:{where.port}" in text
+    assert "ssl=" in text  # says how to trust the server's CA
 
 
 async def test_disabling_tls_verification_is_explicit_and_logged(serve_tls: Any) -> None:

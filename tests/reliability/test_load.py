@@ -79,9 +79,9 @@ async def test_200_concurrent_faulty_streams() -> None:
         "status=503,times=1": TEXT,
         "reset_before_headers,times=1": TEXT,
         "reset_after=4": "StreamInterrupted",
-        "stall_after=3": "StreamInterrupted",
+        "stall_after=3": "StreamTimeout",
         "malformed_after=3": "ParseError",
-        "provider_error=server_error,after=3": "StreamInterrupted",
+        "provider_error=server_error,after=3": "ProviderError",
         "status=400": "HTTPStatusError",
         "no_done": "StreamInterrupted",
     }

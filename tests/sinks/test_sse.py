@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from reactivex.subject import Subject
 
 import rxstream as rs
 from rxstream import operators as ops
-from rxstream.errors import StreamInterrupted
+from rxstream.errors import StreamInterrupted, StreamStopped
 from rxstream.models import TextDelta, ToolCallDelta
 from rxstream.sinks import LiveStream, encode_event, sse_response
 
@@ -140,4 +141,40 @@ async def test_stop_cancels_the_upstream() -> None:
     live.stop()
     await asyncio.wait_for(disposed.wait(), 1)
     assert live.outcome == "stopped"
-    assert await rs.collect(live.observe()) == []
+    with pytest.raises(StreamStopped):
+        await rs.collect(live.observe())
+
+
+async def test_stop_ends_every_subscriber_and_late_joiner_with_stream_stopped() -> None:
+    subject: Subject[Any] = Subject()
+    live = LiveStream(subject).start()
+    following = asyncio.ensure_future(rs.collect(live.observe()))
+    await asyncio.sleep(0)  # let the follower subscribe
+    subject.on_next("Hel")
+    subject.on_next(TextDelta("lo"))
+    live.stop()
+    with pytest.raises(StreamStopped) as info:
+        await following
+    assert info.value.partial_text == "Hello"
+    assert not isinstance(info.value, StreamInterrupted)  # not a lost connection
+    seen: list[Any] = []
+    with pytest.raises(StreamStopped) as late:  # joins after the Stop: what was sent, then Stop
+        await rs.run(live.observe(after=1), seen.append)
+    assert seen == [(2, TextDelta("lo"))]
+    assert late.value.partial_text == "Hello"
+
+
+async def test_sse_response_sends_a_stop_as_its_own_final_event(serve: Serve) -> None:
+    subject: Subject[str] = Subject()
+    live = LiveStream(subject).start()
+    subject.on_next("partial")
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        # another tab presses Stop while this one is being served its first event
+        return await sse_response(request, live, on_item=lambda _: live.stop())
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    events = await read_events(await serve(app) + "/")
+    assert [e.event for e in events] == ["delta", "stopped"]  # not "done", not "error"
+    assert json.loads(events[-1].data) == {"partial_text": "partial"}

@@ -111,3 +111,26 @@ async def test_typed_errors_show_a_banner(page: Any) -> None:
             assert await page.is_hidden("#typing")
         finally:
             await runner.cleanup()
+
+
+async def test_a_stop_shows_as_stopped_in_every_tab_that_follows_the_answer(
+    site: tuple[str, MockServer], page: Any
+) -> None:
+    url, mock = site
+    await page.goto(url)
+    await page.click("#send")
+    await text_length_at_least(page, 20)
+    chat_id = await page.get_attribute("#answer", "data-stream-id")
+    other = await page.context.browser.new_page()  # another tab, opened on the same answer
+    await other.goto(f"{url}/#{chat_id}")
+    await text_length_at_least(other, 40)
+    await page.click("#stop")
+    await other.wait_for_function("document.getElementById('answer').dataset.state === 'stopped'")
+    assert "(stopped)" in (await other.text_content("#status") or "")
+    assert await other.is_hidden("#error")  # a Stop is not shown as a failure
+    followed = await other.text_content("#text") or ""
+    assert TEXT.startswith(followed)
+    assert len(followed) < len(TEXT)
+    await mock.records[-1].finished.wait()
+    assert mock.records[-1].outcome == "disconnected"
+    assert len(mock.requests) == 1  # the follower did not start another answer
