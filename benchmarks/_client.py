@@ -3,6 +3,9 @@
 ``python -m benchmarks._client http CLIENT URL``: stream one long answer.
 ``python -m benchmarks._client concurrency CLIENT URL STREAMS``: STREAMS answers at once;
 latency per chunk = receive time after parsing - the server's send time (the content).
+``python -m benchmarks._client https CLIENT URL CAFILE REQUESTS CONCURRENCY``: REQUESTS
+short answers over HTTPS, CONCURRENCY at a time, each client with its own connection
+handling (rxstream: its default pool; the floor: one hand-kept ``ClientSession``).
 Clients: ``rxstream``, ``openai-sdk``, ``floor`` (raw aiohttp + the fastest JSON).
 """
 
@@ -153,6 +156,68 @@ async def concurrency(name: str, url: str, streams: int) -> dict[str, Any]:
     }
 
 
+async def https(
+    name: str, url: str, cafile: str, requests: int, concurrency: int
+) -> dict[str, Any]:
+    """Time per request and time to first token for many short answers over HTTPS.
+
+    Every client verifies the server against ``cafile``: rxstream and the floor through
+    aiohttp's default verification (the ``SSL_CERT_FILE`` the runner sets), the openai
+    SDK with its default httpx client given the same CA."""
+    import ssl
+
+    resource: Any
+    if name == "openai-sdk":
+        from openai import AsyncOpenAI, DefaultAsyncHttpxClient
+
+        verify = ssl.create_default_context(cafile=cafile)
+        resource = AsyncOpenAI(
+            base_url=url,
+            api_key="benchmark",
+            max_retries=0,
+            http_client=DefaultAsyncHttpxClient(verify=verify),
+        )
+        stream: Callable[..., Awaitable[None]] = openai_stream
+    elif name == "floor":
+        import aiohttp
+
+        resource, stream = aiohttp.ClientSession(), floor_stream
+    else:
+        resource, stream = None, rxstream_stream  # session=None: rxstream's own pool
+    first: list[float] = []
+
+    async def one() -> None:
+        started = time.perf_counter()
+        seen = False
+
+        def on_text(text: str) -> None:
+            nonlocal seen
+            if not seen:
+                seen = True
+                first.append(time.perf_counter() - started)
+
+        await stream(url, on_text, resource)
+
+    async def worker(count: int) -> None:
+        for _ in range(count):
+            await one()
+
+    await one()  # warm-up: imports and the first connection
+    first.clear()
+    wall, cpu = time.perf_counter(), time.process_time()
+    share, extra = divmod(requests, concurrency)
+    await asyncio.gather(*(worker(share + (n < extra)) for n in range(concurrency)))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if resource is not None:
+        await _close(resource)
+    return {
+        "per_request": wall / requests * concurrency,
+        "cpu_per_request": cpu / requests,
+        "ttft_p50": percentile(first, 0.5),
+        "requests": len(first),
+    }
+
+
 async def memory(url: str, fault: str) -> dict[str, Any]:
     """Peak RSS growth while one faulty stream is refused (rxstream only)."""
     import rxstream as rs
@@ -297,6 +362,8 @@ if __name__ == "__main__":
         raise SystemExit(0)
     if mode == "http":
         outcome = asyncio.run(http(client, url))
+    elif mode == "https":
+        outcome = asyncio.run(https(client, url, rest[0], int(rest[1]), int(rest[2])))
     elif mode == "concurrency":
         outcome = asyncio.run(concurrency(client, url, int(rest[0])))
     elif mode == "memory":

@@ -3,6 +3,9 @@
 ``python -m benchmarks._server mock TOKENS EVENTS_PER_WRITE``: the embedded mock,
 streaming TOKENS chunks as fast as it can.
 
+``python -m benchmarks._server mock-tls TOKENS CERTFILE KEYFILE``: the same mock over
+HTTPS (for ``https://localhost:PORT``), answering each request with TOKENS chunks.
+
 ``python -m benchmarks._server ticker TOKENS RATE``: every stream gets TOKENS chunks at
 RATE chunks/s, each chunk's content being its send time (``time.time()``), so clients
 can measure added latency. Streams are spread over 20 phase slots of a 1 ms ticker, so
@@ -121,6 +124,22 @@ async def _serve(argv: list[str]) -> None:
         port = server.sockets[0].getsockname()[1]
         print(f"PORT {port}", flush=True)
         await ticker.run()
+    elif argv[0] == "mock-tls":
+        import ssl
+
+        from aiohttp import web
+
+        from benchmarks._data import text_of
+        from rxstream.mock import MockConfig, create_app
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(argv[2], argv[3])
+        app = create_app(MockConfig(text=text_of(int(argv[1]))))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context, backlog=4096).start()
+        print(f"PORT {runner.addresses[0][1]}", flush=True)
+        await asyncio.Event().wait()
     else:
         from benchmarks._data import text_of
         from rxstream.mock import MockConfig, MockServer

@@ -12,6 +12,7 @@
 """
 
 from . import errors, models, operators, sinks, sources
+from ._pool import ConnectionPool, connection_pool
 from ._redact import Secret, redact_secrets
 from ._redis import from_redis_stream, produce_once, stop
 from ._retry import RetryPolicy
@@ -62,6 +63,7 @@ __all__ = [
     "BufferOverflow",
     "Completion",
     "ConnectError",
+    "ConnectionPool",
     "Delta",
     "EventTooLarge",
     "FinishDelta",
@@ -91,6 +93,7 @@ __all__ = [
     "__version__",
     "chat",
     "collect",
+    "connection_pool",
     "errors",
     "from_async_iterable",
     "from_chunks",

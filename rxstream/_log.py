@@ -27,34 +27,40 @@ _FALLBACK_PROCESSORS: list[Any] = [
 class LibraryLogger:
     """A logger with structlog's level methods that picks its backend per event."""
 
-    __slots__ = ("_stdlib", "_structlog")
+    __slots__ = ("_level_source", "_stdlib", "_structlog")
 
     def __init__(self, name: str) -> None:
         self._structlog: Any = structlog.get_logger(name)
+        self._level_source = logging.getLogger(name)
         self._stdlib: Any = structlog.wrap_logger(
-            logging.getLogger(name),
+            self._level_source,
             processors=_FALLBACK_PROCESSORS,
             wrapper_class=structlog.stdlib.BoundLogger,
         )
 
-    def _target(self) -> Any:
-        return self._structlog if structlog.is_configured() else self._stdlib
+    def _log(self, level: int, method: str, event: str, context: dict[str, Any]) -> None:
+        if structlog.is_configured():
+            getattr(self._structlog, method)(event, **context)
+        elif self._level_source.isEnabledFor(level):
+            # checked first: building the wrapped stdlib call costs more than the
+            # request it reports on, and most applications log rxstream at WARNING
+            getattr(self._stdlib, method)(event, **context)
 
     def debug(self, event: str, **context: Any) -> None:
         """Log ``event`` at debug level with key/value ``context``."""
-        self._target().debug(event, **context)
+        self._log(logging.DEBUG, "debug", event, context)
 
     def info(self, event: str, **context: Any) -> None:
         """Log ``event`` at info level with key/value ``context``."""
-        self._target().info(event, **context)
+        self._log(logging.INFO, "info", event, context)
 
     def warning(self, event: str, **context: Any) -> None:
         """Log ``event`` at warning level with key/value ``context``."""
-        self._target().warning(event, **context)
+        self._log(logging.WARNING, "warning", event, context)
 
     def error(self, event: str, **context: Any) -> None:
         """Log ``event`` at error level with key/value ``context``."""
-        self._target().error(event, **context)
+        self._log(logging.ERROR, "error", event, context)
 
 
 def get_logger(name: str) -> LibraryLogger:

@@ -38,6 +38,7 @@ import msgspec
 from reactivex import Observable
 from reactivex.testing import TestScheduler
 
+from ._pool import connection_pool
 from .mock import MockConfig, MockServer
 from .mock import _providers as provider_scripts
 from .mock._script import stream_events
@@ -137,7 +138,8 @@ async def assert_no_leaks(
     session: aiohttp.ClientSession | None = None, *, wait: float = 1.0
 ) -> None:
     """Fail unless every rxstream source task has ended (allowing ``wait`` seconds for
-    cancelled ones) and, with ``session``, no connection is still checked out."""
+    cancelled ones) and no connection is still checked out — of ``session``, or without
+    one, of the running loop's connection pool (idle keep-alive connections are fine)."""
     leftover = pending_tasks()
     if leftover:
         await asyncio.wait(leftover, timeout=wait)
@@ -146,6 +148,9 @@ async def assert_no_leaks(
     if session is not None and session.connector is not None:
         acquired = sum(len(c) for c in session.connector._acquired_per_host.values())
         assert acquired == 0, f"{acquired} connection(s) still checked out of the session"
+    elif session is None:
+        in_use = connection_pool().in_use
+        assert in_use == 0, f"{in_use} connection(s) still checked out of the pool"
 
 
 class RedisServer:

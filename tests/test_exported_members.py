@@ -12,15 +12,15 @@ import rxstream.sources
 def test_top_level_all() -> None:
     assert rxstream.__all__ == sorted(rxstream.__all__)
     assert set(rxstream.__all__) == {
-        "BufferOverflow", "Completion", "ConnectError", "Delta", "EventTooLarge",
+        "BufferOverflow", "Completion", "ConnectError", "ConnectionPool", "Delta", "EventTooLarge",
         "FinishDelta", "HTTPStatusError", "LeaseLost", "Message", "ParseError", "ProviderError",
         "RateLimitError", "ReasoningDelta", "RefusalDelta", "Restart", "RetryPolicy",
         "SSEEvent", "Secret", "StreamError", "StreamExpired", "StreamInterrupted", "StreamStopped",
         "StreamMetrics", "StreamTimeout", "TextDelta", "ToolCall", "ToolCallDelta", "Usage",
-        "UsageDelta", "__version__", "chat", "collect", "errors", "from_async_iterable",
-        "from_chunks", "from_file", "from_http", "from_recording", "from_redis_stream",
-        "iterate", "models", "operators", "produce_once", "redact_secrets", "run", "sinks",
-        "sources", "stop",
+        "UsageDelta", "__version__", "chat", "collect", "connection_pool", "errors",
+        "from_async_iterable", "from_chunks", "from_file", "from_http", "from_recording",
+        "from_redis_stream", "iterate", "models", "operators", "produce_once", "redact_secrets",
+        "run", "sinks", "sources", "stop",
     }  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import SingleAssignmentDisposable
 
 from .._decoders import Decoder
+from .._ending import completing
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -136,7 +137,8 @@ class DecodedObservable(Observable[B]):
             if stopped:
                 return
             stopped = True
-            upstream.dispose()
+            with completing():  # the transport may keep its connection for reuse
+                upstream.dispose()
             for index in range(stage, count):
                 try:
                     held = decoders[index].flush()

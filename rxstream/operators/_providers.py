@@ -20,8 +20,8 @@ def openai_chat() -> Operator[SSEEvent | dict[str, Any], Delta]:
     Takes the decoded chunk objects (after ``sse_json()``) or the SSE events themselves
     (after ``parse_sse()``, handling ``[DONE]`` on its own). Tool-call fragments keep
     their ``index``, choices their ``choice`` index; the ``include_usage`` chunk becomes
-    a ``UsageDelta``. A stream that ends before ``[DONE]`` with a choice lacking a
-    ``finish_reason`` raises ``StreamInterrupted`` carrying the partial text.
+    a ``UsageDelta``. A stream that ends — before ``[DONE]`` or at it — with a choice
+    lacking a ``finish_reason`` raises ``StreamInterrupted`` carrying the partial text.
 
     ::
 

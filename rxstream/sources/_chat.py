@@ -176,7 +176,8 @@ def chat(
         first: Seconds to the first event, per attempt (``None``: no limit).
         idle: Longest gap between events, per attempt (``None``: no limit).
         total: Seconds for the whole call including retries (``None``: no limit).
-        session: An ``aiohttp.ClientSession`` to reuse.
+        session: An ``aiohttp.ClientSession`` to use instead of the loop's connection
+            pool (``rs.connection_pool()``); left open.
         headers: Extra request headers.
         **params: Further request fields (``temperature``, ``tools``, ``max_tokens`` …),
             in the provider's own format.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from ssl import SSLContext
 from typing import Any, Final
 
@@ -19,8 +19,10 @@ import yarl
 from reactivex import Observable
 
 from .._attempt import current_attempt
+from .._ending import stream_complete
 from .._http_status import MAX_ERROR_BODY_READ, status_error
 from .._log import get_logger
+from .._pool import connection_pool
 from .._redact import SENSITIVE_HEADERS, Secret, redact_url, secrets_in
 from ..errors import ConnectError, StreamError, StreamInterrupted
 from ._task import Emitter, task_source
@@ -28,6 +30,10 @@ from ._task import Emitter, task_source
 log = get_logger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+DRAIN_MAX_SECONDS: Final = 0.05
+"""How long a finished stream waits for the rest of its body to keep the connection."""
+DRAIN_MAX_BYTES: Final = 64 * 1024
+"""How much of the rest of a finished stream's body is read to keep the connection."""
 MAX_REDIRECTS: Final = 10
 _ERROR_BODY_DEADLINE: Final = 5.0
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
@@ -60,8 +66,9 @@ def from_http(
         headers: Request headers. Credential values (``Authorization``, ``x-api-key``
             …, or any value wrapped in ``rxstream.Secret``) never appear in logs,
             reprs or errors.
-        session: An ``aiohttp.ClientSession`` to reuse (left open). Without one, each
-            subscription creates its own session and closes it.
+        session: An ``aiohttp.ClientSession`` to use (left open). Without one, requests
+            use the running loop's keep-alive pool (``rs.connection_pool()``), so
+            requests after the first to a host reuse a warm connection.
         timeout: Seconds allowed to establish the connection (default 10), or an
             ``aiohttp.ClientTimeout``. Deadlines on the stream are ``ops.timeout()``'s.
         follow_redirects: Redirects are refused (``HTTPStatusError`` with the
@@ -101,9 +108,14 @@ def from_http(
         send_headers = dict(request_headers)
         if attempt is not None and attempt.last_event_id:
             send_headers["Last-Event-ID"] = attempt.last_event_id
-        own_session = session is None
-        client = session or aiohttp.ClientSession()
+        proxy_for: Callable[[yarl.URL], str | None] | None = None
+        if session is not None:
+            client = session
+        else:
+            pool = connection_pool()
+            client, proxy_for = pool.session(), pool.proxy_for
         response: aiohttp.ClientResponse | None = None
+        complete = False  # disposed because the stream is over, not because it was dropped
         started = time.perf_counter()
         log.debug(
             "request_started",
@@ -123,8 +135,18 @@ def from_http(
                 ssl=verify,
                 client_timeout=client_timeout,
                 safe_url=safe_url,
+                proxy_for=proxy_for,
             )
-            out.on_dispose(response.close)
+            opened = response
+
+            def on_dispose() -> None:
+                nonlocal complete
+                if stream_complete.get() and out.end_after_emit():
+                    complete = True  # keep the connection: read the rest of the body first
+                else:
+                    opened.close()  # dropped mid-body: the server must see it at once
+
+            out.on_dispose(on_dispose)
             log.debug(
                 "response_headers",
                 status=response.status,
@@ -134,6 +156,10 @@ def from_http(
             if not 200 <= response.status < 300:
                 raise await _read_status_error(response, safe_url, secrets)
             await _pump(response, out, started)
+            if complete:
+                await _drain_then_release(response)
+            else:
+                response.release()  # read to its end: back to the pool
         except asyncio.CancelledError:
             log.debug("stream_cancelled", url=safe_url)
             raise
@@ -143,11 +169,28 @@ def from_http(
             raise
         finally:
             if response is not None:
-                response.close()
-            if own_session:
-                await client.close()
+                response.close()  # no-op once released; otherwise the connection goes
 
     return task_source(body_task, name="from_http")
+
+
+async def _drain_then_release(response: aiohttp.ClientResponse) -> None:
+    """The stream ended before its body did (``[DONE]`` read, terminator not yet): read
+    what is left, within a small budget, so the connection can be reused."""
+    left = DRAIN_MAX_BYTES
+    if not response.content.at_eof():  # usually the end came with [DONE] already
+        try:
+            async with asyncio.timeout(DRAIN_MAX_SECONDS):
+                while left > 0 and not response.content.at_eof():
+                    piece = await response.content.readany()
+                    if not piece:
+                        break
+                    left -= len(piece)
+        except (TimeoutError, aiohttp.ClientError, ConnectionError):
+            pass  # not worth waiting for: the connection is closed instead
+    whole = response.content.at_eof()
+    response.release()  # keeps the connection only when the body was read to its end
+    log.debug("connection_released", kept=whole)
 
 
 async def _open(
@@ -161,6 +204,7 @@ async def _open(
     ssl: SSLContext | bool,
     client_timeout: aiohttp.ClientTimeout,
     safe_url: str,
+    proxy_for: Callable[[yarl.URL], str | None] | None,
 ) -> aiohttp.ClientResponse:
     """Send the request, following redirects by hand so credentials never cross origins."""
     for _ in range(MAX_REDIRECTS + 1):
@@ -174,6 +218,7 @@ async def _open(
                 allow_redirects=False,
                 ssl=ssl,
                 timeout=client_timeout,
+                proxy=proxy_for(url) if proxy_for is not None else None,
             )
         except asyncio.CancelledError:
             raise
@@ -209,6 +254,8 @@ async def _pump(response: aiohttp.ClientResponse, out: Emitter[bytes], started: 
             chunks += 1
             received += len(chunk)
             out.emit(chunk)
+            if out.disposed:
+                return  # the stream is complete before its body ended (end_after_emit)
     except asyncio.CancelledError:
         raise
     except (aiohttp.ClientError, ConnectionError, asyncio.IncompleteReadError) as exc:

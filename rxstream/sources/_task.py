@@ -22,17 +22,31 @@ _RUNNING: set[asyncio.Task[None]] = set()
 class Emitter(Generic[T]):
     """What a source body uses to emit items and to learn about disposal."""
 
-    __slots__ = ("_closers", "_observer", "disposed")
+    __slots__ = ("_closers", "_emitting", "_ends_itself", "_observer", "disposed")
 
     def __init__(self, observer: abc.ObserverBase[T]) -> None:
         self._observer = observer
         self._closers: list[Callable[[], None]] = []
+        self._emitting = False
+        self._ends_itself = False
         self.disposed = False
 
     def emit(self, item: T) -> None:
         """Send one item downstream (dropped once the subscription is disposed)."""
         if not self.disposed:
-            self._observer.on_next(item)
+            self._emitting = True
+            try:
+                self._observer.on_next(item)
+            finally:
+                self._emitting = False
+
+    def end_after_emit(self) -> bool:
+        """For a closer: if the body is inside ``emit`` (the dispose came from downstream
+        while handling this item), let it end by itself once ``emit`` returns — it must
+        then check ``disposed`` — instead of being cancelled. Returns whether it will."""
+        if self._emitting:
+            self._ends_itself = True
+        return self._ends_itself
 
     def on_dispose(self, closer: Callable[[], None]) -> Callable[[], None]:
         """Run ``closer`` synchronously at dispose (e.g. close a socket at once)."""
@@ -88,7 +102,8 @@ def task_source(body: Callable[[Emitter[T]], Awaitable[None]], *, name: str) -> 
             if emitter.disposed:
                 return
             emitter._dispose()
-            task.cancel()
+            if not emitter._ends_itself:
+                task.cancel()
 
         return Disposable(dispose)
 
