@@ -13,6 +13,7 @@ sink), says what happened and what to do about it, and never carries a credentia
     ├── EventTooLarge                one event exceeded max_event_bytes / max_line_bytes
     ├── ProviderError                the provider reported an error inside the stream
     ├── StreamStopped                a Stop ended the stream (not a failure; never retried)
+    ├── SchemaError                  a JSON value does not fit the requested type: path, message
     ├── BufferOverflow               a bounded sink queue filled up (consumer too slow)
     ├── StreamExpired                a Redis stream expired (or never existed) before it was read
     └── LeaseLost                    a Redis producer found its lease taken and stopped writing
@@ -39,6 +40,7 @@ __all__ = [
     "ParseError",
     "ProviderError",
     "RateLimitError",
+    "SchemaError",
     "StreamError",
     "StreamInterrupted",
     "StreamExpired",
@@ -276,6 +278,20 @@ class StreamStopped(StreamError):
     Not a failure and not a finished answer: readers other than the one that stopped
     get this, with what had been delivered in ``partial_text``. Never retried.
     """
+
+
+class SchemaError(StreamError):
+    """A JSON value from the stream does not fit the requested type (or has no array where
+    ``json_items`` looks). ``path`` locates it from the root (``$.items[3].price``);
+    ``message`` says what was expected. Values before it were delivered."""
+
+    path: str
+    message: str
+
+    def __init__(self, message: str, *, path: str = "$", attempts: int = 0) -> None:
+        super().__init__(f"{message} (at {path})", attempts=attempts)
+        self.path = path
+        self.message = message
 
 
 class BufferOverflow(StreamError):

@@ -119,6 +119,25 @@ Delta: TypeAlias = (
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallProgress:
+    """A tool call while its arguments stream (``ops.partial_tool_calls()``).
+
+    ``arguments`` is the partial JSON value so far — ``None`` before the first ``{``, a
+    dict from then on, updated in place by later fragments (read-only; valid until the
+    next progress of this call: ``copy.deepcopy`` it to keep it). ``done`` is true once,
+    on the last progress of the call, when the arguments are the complete parsed JSON of
+    ``ToolCall.arguments``.
+    """
+
+    index: int
+    id: str | None
+    name: str | None
+    arguments: Any
+    done: bool = False
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class ToolCall:
     """A complete tool call; ``arguments`` is the JSON string exactly as the provider sent it."""
 

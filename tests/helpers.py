@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from typing import AnyStr
 
 
 def one_byte(data: bytes) -> list[bytes]:
@@ -11,8 +12,8 @@ def one_byte(data: bytes) -> list[bytes]:
     return [data[i : i + 1] for i in range(len(data))]
 
 
-def random_chunks(data: bytes, seed: int, max_size: int = 64) -> list[bytes]:
-    """``data`` split at random points (reproducible)."""
+def random_chunks(data: AnyStr, seed: int, max_size: int = 64) -> list[AnyStr]:
+    """``data`` (bytes or text) split at random points (reproducible)."""
     rng = random.Random(seed)
     chunks, i = [], 0
     while i < len(data):

@@ -42,3 +42,13 @@ def test_readme_python_blocks_run() -> None:
     assert runnable, "the README should show at least one complete, runnable example"
     for block in runnable:
         assert run_python(block).strip()
+
+
+def test_structured_example_prints_each_record_as_it_closes() -> None:
+    out = run_python(ROOT / "examples" / "structured.py")
+    records = [line.split() for line in out.splitlines() if "Record(" in line]
+    assert [r[-1] for r in records][-1].startswith("population=149048")
+    times = [float(r[0]) for r in records]
+    assert len(times) == 4
+    assert times == sorted(times)
+    assert times[0] < times[-1]  # the first record came out before the last was written

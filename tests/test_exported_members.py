@@ -26,10 +26,10 @@ def test_top_level_all() -> None:
 
 def test_operator_all() -> None:
     assert rxstream.operators.__all__ == [
-        "accumulate", "anthropic_messages", "buffer_text", "debounce_text", "gemini", "lines",
-        "metrics", "ollama_chat", "openai_chat", "openai_responses", "parse_ndjson",
-        "parse_sse", "retry", "sentences", "smooth", "sse_json", "text", "throttle_text",
-        "timeout", "words",
+        "accumulate", "anthropic_messages", "buffer_text", "debounce_text", "gemini",
+        "json_items", "json_result", "lines", "metrics", "ollama_chat", "openai_chat",
+        "openai_responses", "parse_ndjson", "parse_sse", "partial_json", "partial_tool_calls",
+        "retry", "sentences", "smooth", "sse_json", "text", "throttle_text", "timeout", "words",
     ]  # fmt: skip
 
 

@@ -10,6 +10,8 @@ for use in ``source.pipe(...)``. Options are checked when the operator is create
 - shaping: :func:`sentences`, :func:`words`, :func:`lines`, :func:`buffer_text`,
   :func:`throttle_text`, :func:`debounce_text`, :func:`smooth`
 - control: :func:`retry`, :func:`timeout`, :func:`metrics`
+- structured output: :func:`partial_json`, :func:`json_items`, :func:`json_result`,
+  :func:`partial_tool_calls`
 
 For standard Rx operators (``share``, ``replay``, ``last``, ``take`` …) use
 ``reactivex.operators``: rxstream's operators compose with them.
@@ -20,6 +22,7 @@ from ._control import metrics, retry, timeout
 from ._parse import parse_ndjson, parse_sse, sse_json
 from ._providers import anthropic_messages, gemini, ollama_chat, openai_chat, openai_responses
 from ._shape import buffer_text, debounce_text, lines, sentences, smooth, throttle_text, words
+from ._structured import json_items, json_result, partial_json, partial_tool_calls
 
 __all__ = [
     "accumulate",
@@ -27,6 +30,8 @@ __all__ = [
     "buffer_text",
     "debounce_text",
     "gemini",
+    "json_items",
+    "json_result",
     "lines",
     "metrics",
     "ollama_chat",
@@ -34,6 +39,8 @@ __all__ = [
     "openai_responses",
     "parse_ndjson",
     "parse_sse",
+    "partial_json",
+    "partial_tool_calls",
     "retry",
     "sentences",
     "smooth",
