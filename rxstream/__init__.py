@@ -18,6 +18,7 @@ from ._redis import from_redis_stream, produce_once, stop
 from ._retry import RetryPolicy
 from .errors import (
     BufferOverflow,
+    CircuitOpen,
     ConnectError,
     EventTooLarge,
     HTTPStatusError,
@@ -25,6 +26,7 @@ from .errors import (
     ParseError,
     ProviderError,
     RateLimitError,
+    SchemaError,
     StreamError,
     StreamExpired,
     StreamInterrupted,
@@ -44,9 +46,11 @@ from .models import (
     TextDelta,
     ToolCall,
     ToolCallDelta,
+    ToolCallProgress,
     Usage,
     UsageDelta,
 )
+from .operators._resilience import CircuitBreaker, fallback, hedge
 from .sinks import collect, iterate, run
 from .sources import (
     chat,
@@ -61,6 +65,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BufferOverflow",
+    "CircuitBreaker",
+    "CircuitOpen",
     "Completion",
     "ConnectError",
     "ConnectionPool",
@@ -78,6 +84,7 @@ __all__ = [
     "Restart",
     "RetryPolicy",
     "SSEEvent",
+    "SchemaError",
     "Secret",
     "StreamError",
     "StreamExpired",
@@ -88,6 +95,7 @@ __all__ = [
     "TextDelta",
     "ToolCall",
     "ToolCallDelta",
+    "ToolCallProgress",
     "Usage",
     "UsageDelta",
     "__version__",
@@ -95,12 +103,14 @@ __all__ = [
     "collect",
     "connection_pool",
     "errors",
+    "fallback",
     "from_async_iterable",
     "from_chunks",
     "from_file",
     "from_http",
     "from_recording",
     "from_redis_stream",
+    "hedge",
     "iterate",
     "models",
     "operators",

@@ -14,6 +14,7 @@ sink), says what happened and what to do about it, and never carries a credentia
     ├── ProviderError                the provider reported an error inside the stream
     ├── StreamStopped                a Stop ended the stream (not a failure; never retried)
     ├── SchemaError                  a JSON value does not fit the requested type: path, message
+    ├── CircuitOpen                  a circuit breaker refused the request: retry_after
     ├── BufferOverflow               a bounded sink queue filled up (consumer too slow)
     ├── StreamExpired                a Redis stream expired (or never existed) before it was read
     └── LeaseLost                    a Redis producer found its lease taken and stopped writing
@@ -33,6 +34,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 __all__ = [
     "BufferOverflow",
+    "CircuitOpen",
     "ConnectError",
     "EventTooLarge",
     "HTTPStatusError",
@@ -292,6 +294,17 @@ class SchemaError(StreamError):
         super().__init__(f"{message} (at {path})", attempts=attempts)
         self.path = path
         self.message = message
+
+
+class CircuitOpen(StreamError):
+    """A circuit breaker is open after repeated failures: no request was made.
+    ``retry_after`` is the number of seconds until it lets a trial request through."""
+
+    retry_after: float
+
+    def __init__(self, message: str, *, retry_after: float = 0.0, attempts: int = 0) -> None:
+        super().__init__(message, attempts=attempts)
+        self.retry_after = retry_after
 
 
 class BufferOverflow(StreamError):

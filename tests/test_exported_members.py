@@ -12,21 +12,23 @@ import rxstream.sources
 def test_top_level_all() -> None:
     assert rxstream.__all__ == sorted(rxstream.__all__)
     assert set(rxstream.__all__) == {
-        "BufferOverflow", "Completion", "ConnectError", "ConnectionPool", "Delta", "EventTooLarge",
-        "FinishDelta", "HTTPStatusError", "LeaseLost", "Message", "ParseError", "ProviderError",
-        "RateLimitError", "ReasoningDelta", "RefusalDelta", "Restart", "RetryPolicy",
-        "SSEEvent", "Secret", "StreamError", "StreamExpired", "StreamInterrupted", "StreamStopped",
-        "StreamMetrics", "StreamTimeout", "TextDelta", "ToolCall", "ToolCallDelta", "Usage",
-        "UsageDelta", "__version__", "chat", "collect", "connection_pool", "errors",
-        "from_async_iterable", "from_chunks", "from_file", "from_http", "from_recording",
-        "from_redis_stream", "iterate", "models", "operators", "produce_once", "redact_secrets",
-        "run", "sinks", "sources", "stop",
+        "BufferOverflow", "CircuitBreaker", "CircuitOpen", "Completion", "ConnectError",
+        "ConnectionPool", "Delta", "EventTooLarge", "FinishDelta", "HTTPStatusError",
+        "LeaseLost", "Message", "ParseError", "ProviderError", "RateLimitError",
+        "ReasoningDelta", "RefusalDelta", "Restart", "RetryPolicy", "SSEEvent", "SchemaError",
+        "Secret", "StreamError", "StreamExpired", "StreamInterrupted", "StreamMetrics",
+        "StreamStopped", "StreamTimeout", "TextDelta", "ToolCall", "ToolCallDelta",
+        "ToolCallProgress", "Usage", "UsageDelta", "__version__", "chat", "collect",
+        "connection_pool", "errors", "fallback", "from_async_iterable", "from_chunks",
+        "from_file", "from_http", "from_recording", "from_redis_stream", "hedge", "iterate",
+        "models", "operators", "produce_once", "redact_secrets", "run", "sinks", "sources",
+        "stop",
     }  # fmt: skip
 
 
 def test_operator_all() -> None:
     assert rxstream.operators.__all__ == [
-        "accumulate", "anthropic_messages", "buffer_text", "debounce_text", "gemini",
+        "accumulate", "anthropic_messages", "buffer_text", "debounce_text", "gemini", "guard",
         "json_items", "json_result", "lines", "metrics", "ollama_chat", "openai_chat",
         "openai_responses", "parse_ndjson", "parse_sse", "partial_json", "partial_tool_calls",
         "retry", "sentences", "smooth", "sse_json", "text", "throttle_text", "timeout", "words",

@@ -16,6 +16,7 @@ reset_before_headers   close the connection without answering
 never_respond          read the request, then never answer
 reset_after=N          send N events, then reset the connection
 stall_after=N          send N events, then go silent (connection stays open)
+slow_start=SECONDS     send the headers, then wait SECONDS before the first event
 keepalive              send ``: ping`` comments every ``interval`` s (0.25), no content
 no_done                send the text, no finish_reason and no ``[DONE]``, then end
 no_done_finish         send everything except ``[DONE]``, then end
@@ -50,6 +51,7 @@ KNOWN: Final = frozenset(
         "never_respond",
         "reset_after",
         "stall_after",
+        "slow_start",
         "keepalive",
         "no_done",
         "no_done_finish",

@@ -31,6 +31,8 @@ class MockConfig:
         api_key: When set, requests must carry ``Authorization: Bearer <api_key>``.
         tool_arguments: Arguments per tool name; other tools get arguments made up
             from their JSON schema.
+        first_event_delay: Seconds between the response headers and the first event
+            (a slow first token; per request, the ``slow_start=S`` fault does the same).
     """
 
     text: str | None = None
@@ -39,6 +41,7 @@ class MockConfig:
     model: str = "mock-gpt"
     api_key: str | None = None
     tool_arguments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    first_event_delay: float = 0.0
 
 
 def tokenize(text: str) -> list[str]:

@@ -310,6 +310,11 @@ async def _send(
     )
     try:
         await response.prepare(request)
+        first_delay = config.first_event_delay
+        if name == "slow_start" and fault is not None:
+            first_delay = fault.float("slow_start", 1.0)
+        if first_delay:
+            await asyncio.sleep(first_delay)  # a slow first token, after the headers
         if name == "keepalive" and fault is not None:
             interval = fault.float("interval", 0.25)
             while True:

@@ -10,6 +10,8 @@ for use in ``source.pipe(...)``. Options are checked when the operator is create
 - shaping: :func:`sentences`, :func:`words`, :func:`lines`, :func:`buffer_text`,
   :func:`throttle_text`, :func:`debounce_text`, :func:`smooth`
 - control: :func:`retry`, :func:`timeout`, :func:`metrics`
+- across providers: :func:`guard` (with ``rs.CircuitBreaker``; ``rs.fallback`` and
+  ``rs.hedge`` combine sources)
 - structured output: :func:`partial_json`, :func:`json_items`, :func:`json_result`,
   :func:`partial_tool_calls`
 
@@ -21,6 +23,7 @@ from ._assemble import accumulate, text
 from ._control import metrics, retry, timeout
 from ._parse import parse_ndjson, parse_sse, sse_json
 from ._providers import anthropic_messages, gemini, ollama_chat, openai_chat, openai_responses
+from ._resilience import guard
 from ._shape import buffer_text, debounce_text, lines, sentences, smooth, throttle_text, words
 from ._structured import json_items, json_result, partial_json, partial_tool_calls
 
@@ -30,6 +33,7 @@ __all__ = [
     "buffer_text",
     "debounce_text",
     "gemini",
+    "guard",
     "json_items",
     "json_result",
     "lines",
