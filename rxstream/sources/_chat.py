@@ -11,17 +11,26 @@ import aiohttp
 from reactivex import Observable
 
 from .. import operators as ops
-from .._redact import Secret
+from .._redact import SENSITIVE_HEADERS, Secret
 from .._retry import RetryPolicy
 from ..models import Delta, Restart
+from ..operators._resilience import fallback, hedge
 from ..typing import Operator
 from ._http import from_http
+from ._request import (
+    Messages,
+    Options,
+    anthropic_body,
+    gemini_body,
+    ollama_body,
+    openai_body,
+    responses_body,
+)
 
 Provider = Literal["openai", "openai_responses", "anthropic", "ollama", "gemini"]
 DEFAULT_FIRST: Final = 120.0
 DEFAULT_IDLE: Final = 120.0
 ANTHROPIC_VERSION: Final = "2023-06-01"
-Messages = list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,64 +38,42 @@ class _Spec:
     base_url: str
     base_env: str
     key_envs: tuple[str, ...]
-    request: Callable[[str, str, Messages, dict[str, Any]], tuple[str, dict[str, Any]]]
+    request: Callable[[str, str, Messages, Options], tuple[str, dict[str, Any]]]
     auth: Callable[[Secret], dict[str, str | Secret]]
     parse: Callable[[], list[Operator[Any, Any]]]
 
 
 def _openai_request(
-    root: str, model: str, messages: Messages, params: dict[str, Any]
+    root: str, model: str, messages: Messages, options: Options
 ) -> tuple[str, dict[str, Any]]:
-    body = {
-        "model": model,
-        "messages": messages,
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
-    return f"{root}/chat/completions", body | params
+    body = openai_body(model, messages, options)
+    body |= {"stream": True, "stream_options": {"include_usage": True}}
+    return f"{root}/chat/completions", body
 
 
 def _responses_request(
-    root: str, model: str, messages: Messages, params: dict[str, Any]
+    root: str, model: str, messages: Messages, options: Options
 ) -> tuple[str, dict[str, Any]]:
-    return f"{root}/responses", {"model": model, "input": messages, "stream": True} | params
+    return f"{root}/responses", responses_body(model, messages, options) | {"stream": True}
 
 
 def _anthropic_request(
-    root: str, model: str, messages: Messages, params: dict[str, Any]
+    root: str, model: str, messages: Messages, options: Options
 ) -> tuple[str, dict[str, Any]]:
-    # Anthropic takes the system prompt apart from the turns, and requires max_tokens.
-    system = "\n\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
-    turns = [m for m in messages if m.get("role") != "system"]
-    body: dict[str, Any] = {"model": model, "messages": turns, "max_tokens": 1024, "stream": True}
-    if system:
-        body["system"] = system
-    return f"{root}/messages", body | params
+    return f"{root}/messages", anthropic_body(model, messages, options) | {"stream": True}
 
 
 def _ollama_request(
-    root: str, model: str, messages: Messages, params: dict[str, Any]
+    root: str, model: str, messages: Messages, options: Options
 ) -> tuple[str, dict[str, Any]]:
-    return f"{root}/api/chat", {"model": model, "messages": messages, "stream": True} | params
+    return f"{root}/api/chat", ollama_body(model, messages, options) | {"stream": True}
 
 
 def _gemini_request(
-    root: str, model: str, messages: Messages, params: dict[str, Any]
+    root: str, model: str, messages: Messages, options: Options
 ) -> tuple[str, dict[str, Any]]:
-    # Gemini's turns are "contents" with "user"/"model" roles and text parts.
-    system = [{"text": str(m.get("content", ""))} for m in messages if m.get("role") == "system"]
-    contents = [
-        {
-            "role": "model" if m.get("role") == "assistant" else "user",
-            "parts": [{"text": str(m.get("content", ""))}],
-        }
-        for m in messages
-        if m.get("role") != "system"
-    ]
-    body: dict[str, Any] = {"contents": contents}
-    if system:
-        body["systemInstruction"] = {"parts": system}
-    return f"{root}/models/{model}:streamGenerateContent?alt=sse", body | params
+    body = gemini_body(model, messages, options)
+    return f"{root}/models/{model}:streamGenerateContent?alt=sse", body
 
 
 def _bearer(key: Secret) -> dict[str, str | Secret]:
@@ -135,6 +122,7 @@ PROVIDERS: Final[dict[str, _Spec]] = {
         lambda: [ops.parse_sse(), ops.gemini()],
     ),
 }
+FALLBACK_KEYS: Final = frozenset({"provider", "model", "base_url", "api_key", "params"})
 
 
 def chat(
@@ -144,6 +132,14 @@ def chat(
     provider: Provider = "openai",
     base_url: str | None = None,
     api_key: str | Secret | None = None,
+    tools: list[dict[str, Any]] | None = None,
+    tool_choice: Any = None,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    stop: str | list[str] | None = None,
+    response_format: dict[str, Any] | None = None,
+    fallbacks: Iterable[Mapping[str, Any]] | None = None,
+    hedge_after: float | None = None,
     retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - frozen, so safe to share
     first: float | None = DEFAULT_FIRST,
     idle: float | None = DEFAULT_IDLE,
@@ -154,15 +150,17 @@ def chat(
 ) -> Observable[Delta | Restart]:
     """Stream a chat answer from any supported provider as the shared delta events.
 
-    Builds the provider's request (endpoint, auth header, payload shape, streaming flags
-    such as ``stream_options.include_usage``), picks its parser, and applies retries and
-    timeouts: ``from_http → parse → provider operator → timeout(first, idle) →
-    retry(retry) → timeout(total)``. Defaults never hang: connect 10 s, first event
-    120 s, idle gap 120 s, no total limit, 2 retries with backoff.
+    One request model for every provider: ``messages`` (system, user, assistant with
+    ``tool_calls``, ``role="tool"`` results, text and image parts), ``tools``,
+    ``tool_choice``, ``max_tokens``, ``temperature``, ``stop`` and ``response_format``
+    are given in OpenAI Chat Completions form and translated for each provider; what a
+    provider cannot express is a ``ValueError`` here, never silently dropped. The
+    pipeline is ``from_http → parse → provider operator → timeout(first, idle) →
+    retry(retry)``, then ``timeout(total)``. Defaults never hang: connect 10 s, first
+    event 120 s, idle gap 120 s, no total limit, 2 retries with backoff.
 
     Args:
-        messages: The conversation as OpenAI-style ``{"role", "content"}`` messages
-            (translated for Anthropic's ``system`` and Gemini's ``contents``).
+        messages: The conversation, OpenAI style.
         model: The model name.
         provider: ``"openai"`` (Chat Completions), ``"openai_responses"``,
             ``"anthropic"``, ``"ollama"`` or ``"gemini"``.
@@ -172,33 +170,118 @@ def chat(
         api_key: The key; default from ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY`` or
             ``GEMINI_API_KEY``/``GOOGLE_API_KEY`` (a local Ollama needs none). Held as a
             ``Secret``: never logged or shown in errors.
+        tools: OpenAI function tools (``{"type": "function", "function": {...}}``).
+        tool_choice: ``"auto"``, ``"none"``, ``"required"`` or a named function.
+        max_tokens: The answer's length limit (Anthropic requires one: 4096 is sent
+            when this is ``None``).
+        temperature: Sampling temperature.
+        stop: Stop sequence(s).
+        response_format: ``{"type": "json_object"}`` or a ``json_schema`` format.
+        fallbacks: Other providers to use when this one fails before its first item:
+            dicts of ``provider``, ``model``, ``base_url``, ``api_key`` (each from the
+            call when absent, but a key only ever from the dict or that provider's
+            environment variable) and ``params`` (that provider's own extra fields).
+            Each inherits the messages, request options, retry policy, timeouts and
+            session, never the call's key or credential headers (``rs.fallback``).
+        hedge_after: Start the first fallback when no event arrived after this many
+            seconds; the first to answer wins (``rs.hedge``).
         retry: The retry policy; ``None`` disables retries.
         first: Seconds to the first event, per attempt (``None``: no limit).
         idle: Longest gap between events, per attempt (``None``: no limit).
-        total: Seconds for the whole call including retries (``None``: no limit).
+        total: Seconds for the whole call including retries and fallbacks.
         session: An ``aiohttp.ClientSession`` to use instead of the loop's connection
             pool (``rs.connection_pool()``); left open.
         headers: Extra request headers.
-        **params: Further request fields (``temperature``, ``tools``, ``max_tokens`` …),
-            in the provider's own format.
+        **params: Further request fields in the provider's own form, passed unchanged
+            (to the primary provider only).
     """
-    spec = PROVIDERS.get(provider)
+    conversation = [dict(m) for m in messages]
+    options = Options(tools, tool_choice, max_tokens, temperature, stop, response_format)
+
+    def build(
+        provider: str,
+        model: str,
+        base_url: str | None,
+        api_key: str | Secret | None,
+        headers: Mapping[str, str] | None,
+        params: dict[str, Any],
+    ) -> Observable[Any]:
+        request = _Request(provider, model, base_url, api_key, headers, params)
+        return _provider_pipeline(conversation, options, request, retry, first, idle, session)
+
+    stream = build(provider, model, base_url, api_key, headers, params)
+    others = []
+    for spec in fallbacks or ():
+        unknown = set(spec) - FALLBACK_KEYS
+        if unknown:
+            known = sorted(FALLBACK_KEYS)
+            raise ValueError(f"unknown fallback keys {sorted(unknown)}; use {known}")
+        other = spec.get("provider", provider)
+        others.append(
+            build(
+                other,
+                spec.get("model", model),
+                spec.get("base_url") if "base_url" in spec or other != provider else base_url,
+                spec.get("api_key"),  # never the call's key: it belongs to the primary
+                _without_credentials(headers),
+                dict(spec.get("params") or {}),
+            )
+        )
+    if hedge_after is not None:
+        if not others:
+            raise ValueError("hedge_after needs a fallback to hedge with")
+        stream = hedge(stream, others.pop(0), after=hedge_after)
+    if others:
+        stream = fallback(stream, *others)
+    if total is not None:
+        stream = stream.pipe(ops.timeout(total=total))
+    return stream
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """Where one provider pipeline sends the conversation, and with what."""
+
+    provider: str
+    model: str
+    base_url: str | None
+    api_key: str | Secret | None
+    headers: Mapping[str, str] | None
+    params: dict[str, Any]
+
+
+def _provider_pipeline(
+    messages: Messages,
+    options: Options,
+    request: _Request,
+    retry: RetryPolicy | None,
+    first: float | None,
+    idle: float | None,
+    session: aiohttp.ClientSession | None,
+) -> Observable[Any]:
+    spec = PROVIDERS.get(request.provider)
     if spec is None:
-        raise ValueError(f"provider must be one of {sorted(PROVIDERS)}, got {provider!r}")
-    root = (base_url or os.environ.get(spec.base_env) or spec.base_url).rstrip("/")
-    key = api_key
+        known = sorted(PROVIDERS)
+        raise ValueError(f"provider must be one of {known}, got {request.provider!r}")
+    root = (request.base_url or os.environ.get(spec.base_env) or spec.base_url).rstrip("/")
+    key = request.api_key
     if key is None:
         key = next((os.environ[name] for name in spec.key_envs if os.environ.get(name)), None)
-    request_headers: dict[str, str | Secret] = dict(headers or {})
+    request_headers: dict[str, str | Secret] = dict(request.headers or {})
     if key:
         request_headers |= spec.auth(key if isinstance(key, Secret) else Secret(key))
-    url, body = spec.request(root, model, [dict(m) for m in messages], params)
-    stream: Observable[Any] = from_http(url, json=body, headers=request_headers, session=session)
+    url, body = spec.request(root, request.model, messages, options)
+    stream: Observable[Any] = from_http(
+        url, json=body | request.params, headers=request_headers, session=session
+    )
     stream = stream.pipe(*spec.parse())
     if first is not None or idle is not None:
         stream = stream.pipe(ops.timeout(first=first, idle=idle))
     if retry is not None:
         stream = stream.pipe(ops.retry(retry))
-    if total is not None:
-        stream = stream.pipe(ops.timeout(total=total))
     return stream
+
+
+def _without_credentials(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """The call's extra headers minus credentials: a key goes only to its provider."""
+    return {k: v for k, v in (headers or {}).items() if k.lower() not in SENSITIVE_HEADERS}

@@ -260,3 +260,26 @@ async def test_a_breaker_lets_a_fallback_skip_a_dead_provider_without_waiting() 
         assert "".join(await rs.collect(rs.fallback(slow_fail, answer(backup)))) == "ok"
         assert time.perf_counter() - started < 0.25  # the breaker answered, not a timeout
         assert len(dead.records) == requests
+
+
+async def test_chat_falls_back_and_hedges_from_one_request() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    messages = [{"role": "user", "content": "hi"}]
+    async with (
+        MockServer(MockConfig(text="slow primary", first_event_delay=5)) as slow,
+        MockServer(MockConfig(text="backup")) as backup,
+    ):
+        down = rs.chat(messages, model="m", base_url=f"http://127.0.0.1:{closed_port}/v1",
+                       fallbacks=[{"base_url": backup.base_url}], retry=None)  # fmt: skip
+        assert "".join(await rs.collect(down.pipe(ops.text()))) == "backup"
+        started = time.perf_counter()
+        hedged = rs.chat(messages, model="m", base_url=slow.base_url, retry=None,
+                         fallbacks=[{"base_url": backup.base_url}], hedge_after=0.05)  # fmt: skip
+        assert "".join(await rs.collect(hedged.pipe(ops.text()))) == "backup"
+        assert time.perf_counter() - started < 1.0
+        await slow.records[-1].finished.wait()
+        assert slow.records[-1].outcome == "disconnected"  # the slow request was closed

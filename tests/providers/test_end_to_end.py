@@ -12,6 +12,7 @@ import rxstream as rs
 from rxstream import operators as ops
 from rxstream.mock import MockConfig, MockServer
 from rxstream.sources._chat import PROVIDERS
+from rxstream.sources._request import Options
 
 from ..helpers import one_byte
 
@@ -19,13 +20,8 @@ pytestmark = pytest.mark.usefixtures("no_leaks")
 
 TEXT = "Streams are events. Tools are calls!"
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}}}
-TOOLS: dict[str, list[dict[str, Any]]] = {
-    "openai": [{"type": "function", "function": {"name": "forecast", "parameters": SCHEMA}}],
-    "openai_responses": [{"type": "function", "name": "forecast", "parameters": SCHEMA}],
-    "anthropic": [{"name": "forecast", "input_schema": SCHEMA}],
-    "ollama": [{"type": "function", "function": {"name": "forecast", "parameters": SCHEMA}}],
-    "gemini": [{"functionDeclarations": [{"name": "forecast", "parameters": SCHEMA}]}],
-}
+# one request model: OpenAI-form tools for every provider (rs.chat translates them)
+TOOLS = [{"type": "function", "function": {"name": "forecast", "parameters": SCHEMA}}]
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Weather?"}]
 
 
@@ -61,9 +57,7 @@ async def test_text_usage_and_finish(mock: MockServer, provider: str) -> None:
 
 @pytest.mark.parametrize("provider", list(PROVIDERS))
 async def test_tool_calls(mock: MockServer, provider: str) -> None:
-    final = (await rs.collect(chat(mock, provider, tools=TOOLS[provider]).pipe(ops.accumulate())))[
-        -1
-    ]
+    final = (await rs.collect(chat(mock, provider, tools=TOOLS).pipe(ops.accumulate())))[-1]
     (call,) = final.tool_calls
     assert call.name == "forecast"
     assert msgspec.json.decode(call.arguments) == {"city": "Oslo", "days": 3}
@@ -120,12 +114,10 @@ async def test_a_truncated_stream_is_interrupted(mock: MockServer, provider: str
 async def test_one_byte_rechunking_gives_the_same_completion(
     mock: MockServer, provider: str
 ) -> None:
-    live = (await rs.collect(chat(mock, provider, tools=TOOLS[provider]).pipe(ops.accumulate())))[
-        -1
-    ]
+    live = (await rs.collect(chat(mock, provider, tools=TOOLS).pipe(ops.accumulate())))[-1]
     # Record the raw body of the same request, then replay it one byte at a time.
     spec = PROVIDERS[provider]
-    url, body = spec.request(mock.base_url_for(provider), "m", MESSAGES, {"tools": TOOLS[provider]})
+    url, body = spec.request(mock.base_url_for(provider), "m", MESSAGES, Options(tools=TOOLS))
     async with aiohttp.ClientSession() as session, session.post(url, json=body) as response:
         raw = await response.read()
     replayed = await rs.collect(rs.from_chunks(one_byte(raw)).pipe(*spec.parse(), ops.accumulate()))
