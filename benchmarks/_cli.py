@@ -14,10 +14,19 @@ from typing import Any
 import structlog
 
 from ._core import Context, Result, Target, have, machine
-from .suites import concurrency, fanout, http, memory, parse, shaping, structured
+from .suites import (
+    concurrency,
+    fanout,
+    http,
+    memory,
+    parse,
+    resilience,
+    shaping,
+    structured,
+)
 
 SUITES: dict[str, ModuleType] = {
-    m.NAME: m for m in (parse, http, concurrency, shaping, structured, memory, fanout)
+    m.NAME: m for m in (parse, http, concurrency, shaping, structured, resilience, memory, fanout)
 }
 BASELINES = {"parse": "floor", "http": "floor", "concurrency": "floor"}
 

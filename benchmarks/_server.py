@@ -6,6 +6,11 @@ streaming TOKENS chunks as fast as it can.
 ``python -m benchmarks._server mock-tls TOKENS CERTFILE KEYFILE``: the same mock over
 HTTPS (for ``https://localhost:PORT``), answering each request with TOKENS chunks.
 
+``python -m benchmarks._server tail SLOW_SHARE SLOW_SECONDS FAST_SECONDS``: short
+OpenAI answers whose first event comes after FAST_SECONDS, or (for a seeded SLOW_SHARE
+of requests) after SLOW_SECONDS: a heavy-tailed time to first token. ``GET /count``
+tells how many requests it got; a request with ``x-down: 1`` never gets an answer.
+
 ``python -m benchmarks._server ticker TOKENS RATE``: every stream gets TOKENS chunks at
 RATE chunks/s, each chunk's content being its send time (``time.time()``), so clients
 can measure added latency. Streams are spread over 20 phase slots of a 1 ms ticker, so
@@ -124,6 +129,8 @@ async def _serve(argv: list[str]) -> None:
         port = server.sockets[0].getsockname()[1]
         print(f"PORT {port}", flush=True)
         await ticker.run()
+    elif argv[0] == "tail":
+        await _serve_tail(float(argv[1]), float(argv[2]), float(argv[3]))
     elif argv[0] == "mock-tls":
         import ssl
 
@@ -148,6 +155,43 @@ async def _serve(argv: list[str]) -> None:
         async with MockServer(config) as mock:
             print(f"PORT {mock.port}", flush=True)
             await asyncio.Event().wait()
+
+
+async def _serve_tail(slow_share: float, slow: float, fast: float) -> None:
+    import random
+
+    from aiohttp import web
+
+    rng = random.Random(2026)
+    count = [0]
+    body = b"".join(
+        b'data: {"choices":[{"index":0,"delta":{"content":"%s"},"finish_reason":%s}]}\n\n'
+        % (word, reason)
+        for word, reason in ((b"Hello", b"null"), (b" there", b"null"), (b"", b'"stop"'))
+    )
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        count[0] += 1
+        if request.headers.get("x-down"):
+            await asyncio.Event().wait()  # a provider that is down: never answers
+        delay = slow if rng.random() < slow_share else fast
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await asyncio.sleep(delay)
+        await response.write(body + b"data: [DONE]\n\n")
+        return response
+
+    async def counted(request: web.Request) -> web.Response:
+        return web.json_response({"requests": count[0]})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", answer)
+    app.router.add_get("/count", counted)
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, backlog=4096).start()
+    print(f"PORT {runner.addresses[0][1]}", flush=True)
+    await asyncio.Event().wait()
 
 
 if __name__ == "__main__":

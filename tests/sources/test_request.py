@@ -305,6 +305,7 @@ async def test_each_provider_receives_the_translated_request(serve: Serve) -> No
         "openai_responses": responses_body,
         "anthropic": anthropic_body,
         "gemini": gemini_body,
+        "ollama": ollama_body,
     }
     options = Options(tools=TOOLS, tool_choice="auto", max_tokens=300, temperature=0.2)
     for provider, translate in translations.items():
