@@ -18,12 +18,15 @@ import structlog
 from reactivex import Observable
 
 from . import operators as ops
+from ._log import get_logger
 from .errors import StreamError
 from .mock import MockConfig, MockServer, serve_forever
 from .models import Completion, Delta, Restart, StreamMetrics
 from .sinks import console, iterate, run, to_recording
 from .sources import chat, from_http, from_recording
 from .sources._chat import PROVIDERS, Provider
+
+log = get_logger(__name__)
 
 DEMO_PROMPT = "What is rxstream? Also, what's the weather in Paris?"
 WEATHER_TOOL = {
@@ -131,12 +134,36 @@ def _parser() -> argparse.ArgumentParser:
         help="how to read it: a provider's stream format (print the text) or raw bytes",
     )
 
+    gateway = command("gateway", "serve an OpenAI-compatible endpoint in front of a provider")
+    gateway.add_argument("--provider", default="openai", choices=sorted(PROVIDERS))
+    gateway.add_argument("--model", help="the upstream model (default: the one clients ask for)")
+    gateway.add_argument("--base-url", help="the upstream API root (default: the provider's)")
+    gateway.add_argument("--host", default="127.0.0.1")
+    gateway.add_argument("--port", type=int, default=8000)
+
     serve = command("serve-mock", "run the mock OpenAI server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--text", help="answer with this text instead of the canned one")
     serve.add_argument("--tokens-per-second", type=float, default=None)
     return parser
+
+
+def _gateway(args: argparse.Namespace, out: TextIO) -> int:
+    from aiohttp import web
+
+    from .gateway import create_app
+
+    app = create_app(provider=args.provider, model=args.model, base_url=args.base_url)
+    where = f"http://{args.host}:{args.port}/v1"
+    upstream = args.base_url or f"{args.provider}'s API"
+    print(f"rxstream gateway: OpenAI chat completions at {where} -> {upstream}", file=out)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get(
+        "RXSTREAM_GATEWAY_KEYS"
+    ):
+        log.warning("gateway_open_without_client_keys", host=args.host)
+    web.run_app(app, host=args.host, port=args.port, print=None, handler_cancellation=True)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -152,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_record(args))
         if args.command == "replay":
             return asyncio.run(_replay(args, sys.stdout))
+        if args.command == "gateway":
+            return _gateway(args, sys.stdout)
         config = MockConfig(text=args.text, tokens_per_second=args.tokens_per_second)
         asyncio.run(serve_forever(config, host=args.host, port=args.port))
     except KeyboardInterrupt:

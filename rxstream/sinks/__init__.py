@@ -3,6 +3,7 @@
 from ._console import ConsoleSink, console
 from ._core import collect, iterate, run
 from ._live import LiveStream, LiveStreams
+from ._openai import openai_sse
 from ._recording import RecordingSink, to_recording
 from ._sse import encode_event, event_name, sse_response
 
@@ -16,6 +17,7 @@ __all__ = [
     "encode_event",
     "event_name",
     "iterate",
+    "openai_sse",
     "run",
     "sse_response",
     "to_recording",
