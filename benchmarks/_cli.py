@@ -17,6 +17,7 @@ from ._core import Context, Result, Target, have, machine
 from .suites import (
     concurrency,
     fanout,
+    gateway,
     http,
     memory,
     parse,
@@ -26,7 +27,8 @@ from .suites import (
 )
 
 SUITES: dict[str, ModuleType] = {
-    m.NAME: m for m in (parse, http, concurrency, shaping, structured, resilience, memory, fanout)
+    m.NAME: m
+    for m in (parse, http, concurrency, shaping, structured, resilience, gateway, memory, fanout)
 }
 BASELINES = {"parse": "floor", "http": "floor", "concurrency": "floor"}
 

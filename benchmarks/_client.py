@@ -218,6 +218,42 @@ async def https(
     }
 
 
+async def sdk_streams(url: str, streams: int, expected: str) -> dict[str, Any]:
+    """``streams`` concurrent openai-SDK streams from ``url``: total time each, exactness."""
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(base_url=url, api_key="benchmark", max_retries=0)
+    totals: list[float] = []
+    exact = 0
+    chunks = 0
+
+    async def one() -> None:
+        nonlocal exact, chunks
+        started = time.perf_counter()
+        stream = await client.chat.completions.create(
+            model="m", messages=REQUEST["messages"], stream=True
+        )
+        text = []
+        async for chunk in stream:
+            chunks += 1
+            if chunk.choices and chunk.choices[0].delta.content:
+                text.append(chunk.choices[0].delta.content)
+        totals.append(time.perf_counter() - started)
+        exact += "".join(text) == expected
+
+    await one()  # warm-up
+    totals.clear()
+    exact = chunks = 0
+    await asyncio.gather(*(one() for _ in range(streams)))
+    await client.close()
+    return {
+        "p50": percentile(totals, 0.5),
+        "p99": percentile(totals, 0.99),
+        "exact": exact,
+        "chunks": chunks,
+    }
+
+
 async def memory(url: str, fault: str) -> dict[str, Any]:
     """Peak RSS growth while one faulty stream is refused (rxstream only)."""
     import rxstream as rs
@@ -362,6 +398,10 @@ if __name__ == "__main__":
         raise SystemExit(0)
     if mode == "http":
         outcome = asyncio.run(http(client, url))
+    elif mode == "sdk":
+        from benchmarks._data import text_of
+
+        outcome = asyncio.run(sdk_streams(url, int(rest[0]), text_of(int(rest[1]))))
     elif mode == "https":
         outcome = asyncio.run(https(client, url, rest[0], int(rest[1]), int(rest[2])))
     elif mode == "concurrency":

@@ -11,6 +11,10 @@ OpenAI answers whose first event comes after FAST_SECONDS, or (for a seeded SLOW
 of requests) after SLOW_SECONDS: a heavy-tailed time to first token. ``GET /count``
 tells how many requests it got; a request with ``x-down: 1`` never gets an answer.
 
+``python -m benchmarks._server gateway UPSTREAM`` / ``proxy UPSTREAM``: rxstream's
+OpenAI gateway in front of UPSTREAM (a ``…/v1`` URL), or a byte-for-byte pass-through
+proxy (the floor); ``GET /cpu`` tells the process CPU seconds used so far.
+
 ``python -m benchmarks._server ticker TOKENS RATE``: every stream gets TOKENS chunks at
 RATE chunks/s, each chunk's content being its send time (``time.time()``), so clients
 can measure added latency. Streams are spread over 20 phase slots of a 1 ms ticker, so
@@ -129,6 +133,8 @@ async def _serve(argv: list[str]) -> None:
         port = server.sockets[0].getsockname()[1]
         print(f"PORT {port}", flush=True)
         await ticker.run()
+    elif argv[0] in ("gateway", "proxy"):
+        await _serve_front(argv[0], argv[1])
     elif argv[0] == "tail":
         await _serve_tail(float(argv[1]), float(argv[2]), float(argv[3]))
     elif argv[0] == "mock-tls":
@@ -155,6 +161,45 @@ async def _serve(argv: list[str]) -> None:
         async with MockServer(config) as mock:
             print(f"PORT {mock.port}", flush=True)
             await asyncio.Event().wait()
+
+
+async def _serve_front(kind: str, upstream: str) -> None:
+    import aiohttp
+    from aiohttp import web
+
+    async def cpu(request: web.Request) -> web.Response:
+        return web.json_response({"cpu": time.process_time()})
+
+    if kind == "gateway":
+        from rxstream.gateway import create_app
+
+        app = create_app(provider="openai", base_url=upstream, api_key="benchmark")
+    else:
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+
+        async def forward(request: web.Request) -> web.StreamResponse:
+            target = upstream.removesuffix("/v1") + request.path
+            async with session.post(
+                target, data=await request.read(), headers={"Content-Type": "application/json"}
+            ) as upstream_response:
+                response = web.StreamResponse(
+                    status=upstream_response.status,
+                    headers={"Content-Type": upstream_response.content_type},
+                )
+                await response.prepare(request)
+                async for data in upstream_response.content.iter_any():
+                    await response.write(data)
+                await response.write_eof()
+                return response
+
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", forward)
+    app.router.add_get("/cpu", cpu)
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, backlog=4096).start()
+    print(f"PORT {runner.addresses[0][1]}", flush=True)
+    await asyncio.Event().wait()
 
 
 async def _serve_tail(slow_share: float, slow: float, fast: float) -> None:

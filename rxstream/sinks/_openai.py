@@ -13,6 +13,7 @@ before any output is a proper HTTP error response; after output it is an in-band
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import secrets
 import time
@@ -21,10 +22,12 @@ from typing import Any, Final
 import msgspec
 from aiohttp import web
 from reactivex import Observable
+from reactivex.scheduler.eventloop import AsyncIOScheduler
 
 from .._log import get_logger
 from .._redact import redact_text
 from ..errors import (
+    BufferOverflow,
     CircuitOpen,
     ConnectError,
     HTTPStatusError,
@@ -42,7 +45,6 @@ from ..models import (
     Usage,
     UsageDelta,
 )
-from ._core import iterate
 
 log = get_logger(__name__)
 
@@ -211,52 +213,82 @@ async def openai_sse(
     HTTP error in OpenAI's ``{"error": {...}}`` shape (upstream 429 keeps its status
     and ``retry-after``); after output a failure is an in-band error event and no
     ``[DONE]``. A client that disconnects — also while the upstream is still silent —
-    disposes the upstream at once.
+    disposes the upstream at once. What arrives while a write is under way goes out in
+    the next write (at most ``MAX_PENDING_BYTES`` wait: a client that slow fails with
+    ``BufferOverflow``).
     """
     writer = ChunkWriter(model, include_usage=include_usage)
-    response: web.StreamResponse | None = None
-    async with iterate(deltas, max_buffer=100_000) as items:
-        iterator = aiter(items)
-        pending: asyncio.Future[Any] | None = None
+    pending: list[bytes] = []
+    held = 0
+    ended: list[Exception | None] = []  # the stream's end: None, or its error
+    wake = asyncio.Event()
+
+    def on_next(delta: Any) -> None:
+        nonlocal held
+        if ended:
+            return
         try:
-            while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(iterator))
-                done, _ = await asyncio.wait({pending}, timeout=_DISCONNECT_POLL)
-                if request.transport is None or request.transport.is_closing():
-                    log.debug("openai_sse_client_disconnected", started=response is not None)
-                    break
-                if not done:
-                    continue
-                future, pending = pending, None
-                try:
-                    delta = future.result()
-                except StopAsyncIteration:
-                    response = response or await _prepare(request)
-                    for chunk in filter(None, [writer.usage_chunk()]):
-                        await response.write(sse_data(chunk))
-                    await response.write(b"data: [DONE]\n\n")
-                    break
-                except Exception as error:
-                    log.info(
-                        "openai_sse_failed",
-                        error=type(error).__name__,
-                        started=response is not None,
-                    )
-                    if response is None:
-                        return error_response(error)
-                    await response.write(sse_data(error_body(error)))  # and no [DONE]
-                    break
-                chunks = writer.chunks(delta)
-                if chunks:
-                    response = response or await _prepare(request)
-                    await response.write(b"".join(sse_data(chunk) for chunk in chunks))
-        except ConnectionError:
-            log.debug("openai_sse_client_disconnected", started=response is not None)
-        finally:
-            if pending is not None:
-                pending.cancel()
+            data = b"".join(sse_data(chunk) for chunk in writer.chunks(delta))
+        except Exception as error:  # a delta it cannot encode: end with it, typed
+            on_end(error)
+            return
+        if data:
+            pending.append(data)
+            held += len(data)
+            if held > MAX_PENDING_BYTES:
+                on_end(BufferOverflow(_TOO_SLOW, limit=MAX_PENDING_BYTES))
+            wake.set()
+
+    def on_end(error: Exception | None) -> None:
+        if not ended:
+            ended.append(error)
+            wake.set()
+
+    subscription = deltas.subscribe(
+        on_next,
+        on_end,
+        lambda: on_end(None),
+        scheduler=AsyncIOScheduler(asyncio.get_running_loop()),
+    )
+    response: web.StreamResponse | None = None
+    try:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_DISCONNECT_POLL):
+                    await wake.wait()
+            if request.transport is None or request.transport.is_closing():
+                log.debug("openai_sse_client_disconnected", started=response is not None)
+                break
+            wake.clear()
+            if pending:
+                data = b"".join(pending)
+                pending.clear()
+                held = 0
+                response = response or await _prepare(request)
+                await response.write(data)
+            if not ended:
+                continue
+            error = ended[0]
+            if error is None:
+                response = response or await _prepare(request)
+                usage = writer.usage_chunk()
+                await response.write((sse_data(usage) if usage else b"") + b"data: [DONE]\n\n")
+                break
+            log.info("openai_sse_failed", error=type(error).__name__, started=response is not None)
+            if response is None:
+                return error_response(error)
+            await response.write(sse_data(error_body(error)))  # and no [DONE]
+            break
+    except ConnectionError:
+        log.debug("openai_sse_client_disconnected", started=response is not None)
+    finally:
+        subscription.dispose()
     return response if response is not None else web.Response(status=499)
+
+
+MAX_PENDING_BYTES: Final = 8 * 1024 * 1024
+"""Encoded chunks waiting for a slow client, at most."""
+_TOO_SLOW: Final = "The client read the stream too slowly; it was stopped."
 
 
 async def _prepare(request: web.Request) -> web.StreamResponse:
