@@ -25,6 +25,7 @@ from reactivex.disposable import SingleAssignmentDisposable
 
 from .._decoders import Decoder
 from .._ending import completing
+from .._observable import DirectObservable, subscribe_directly
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -61,6 +62,20 @@ class DecodedObservable(Observable[B]):
         self._upstream = source
         self._stages = tuple(stages)
         super().__init__(self._subscribe_chain)
+
+    def subscribe(
+        self,
+        on_next: abc.ObserverBase[B] | abc.OnNext[B] | None = None,
+        on_error: abc.OnError | None = None,
+        on_completed: abc.OnCompleted | None = None,
+        *,
+        scheduler: abc.SchedulerBase | None = None,
+    ) -> abc.DisposableBase:
+        """As ``Observable.subscribe``; straight through (no trampoline) when the upstream
+        is one of rxstream's task sources, which never emit inside ``subscribe``."""
+        if isinstance(self._upstream, DirectObservable):
+            return subscribe_directly(self, on_next, on_error, on_completed, scheduler=scheduler)
+        return super().subscribe(on_next, on_error, on_completed, scheduler=scheduler)
 
     def _subscribe_chain(
         self, observer: abc.ObserverBase[B], scheduler: abc.SchedulerBase | None = None

@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
+from .._observable import DirectObservable
 from .._scheduling import running_loop
 from ..errors import StreamError
 
@@ -107,7 +108,7 @@ def task_source(body: Callable[[Emitter[T]], Awaitable[None]], *, name: str) -> 
 
         return Disposable(dispose)
 
-    return Observable(subscribe)
+    return DirectObservable(subscribe)
 
 
 def pending_tasks() -> list[asyncio.Task[None]]:
