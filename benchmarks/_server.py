@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from typing import Any
 
 import structlog
 
@@ -140,19 +141,13 @@ async def _serve(argv: list[str]) -> None:
     elif argv[0] == "mock-tls":
         import ssl
 
-        from aiohttp import web
-
         from benchmarks._data import text_of
         from rxstream.mock import MockConfig, create_app
 
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(argv[2], argv[3])
         app = create_app(MockConfig(text=text_of(int(argv[1]))))
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context, backlog=4096).start()
-        print(f"PORT {runner.addresses[0][1]}", flush=True)
-        await asyncio.Event().wait()
+        await _serve_app(app, ssl_context=context)
     else:
         from benchmarks._data import text_of
         from rxstream.mock import MockConfig, MockServer
@@ -161,6 +156,17 @@ async def _serve(argv: list[str]) -> None:
         async with MockServer(config) as mock:
             print(f"PORT {mock.port}", flush=True)
             await asyncio.Event().wait()
+
+
+async def _serve_app(app: Any, *, ssl_context: Any = None) -> None:
+    """Serve ``app`` on a free 127.0.0.1 port, announce it, and run until killed."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context, backlog=4096).start()
+    print(f"PORT {runner.addresses[0][1]}", flush=True)
+    await asyncio.Event().wait()
 
 
 async def _serve_front(kind: str, upstream: str) -> None:
@@ -195,11 +201,7 @@ async def _serve_front(kind: str, upstream: str) -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", forward)
     app.router.add_get("/cpu", cpu)
-    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0, backlog=4096).start()
-    print(f"PORT {runner.addresses[0][1]}", flush=True)
-    await asyncio.Event().wait()
+    await _serve_app(app)
 
 
 async def _serve_tail(slow_share: float, slow: float, fast: float) -> None:
@@ -232,11 +234,7 @@ async def _serve_tail(slow_share: float, slow: float, fast: float) -> None:
     app = web.Application()
     app.router.add_post("/v1/chat/completions", answer)
     app.router.add_get("/count", counted)
-    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0, backlog=4096).start()
-    print(f"PORT {runner.addresses[0][1]}", flush=True)
-    await asyncio.Event().wait()
+    await _serve_app(app)
 
 
 if __name__ == "__main__":

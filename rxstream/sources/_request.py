@@ -375,9 +375,7 @@ def gemini_body(model: str, messages: Messages, options: Options) -> dict[str, A
     if options.temperature is not None:
         generation["temperature"] = options.temperature
     if options.stop is not None:
-        generation["stopSequences"] = (
-            [options.stop] if isinstance(options.stop, str) else options.stop
-        )
+        generation["stopSequences"] = _stop_list(options.stop)
     if options.response_format is not None:
         kind, spec = _schema_format(options.response_format)
         if kind != "text":
