@@ -31,7 +31,8 @@ def test_operator_all() -> None:
         "accumulate", "anthropic_messages", "buffer_text", "debounce_text", "gemini", "guard",
         "json_items", "json_result", "lines", "metrics", "ollama_chat", "openai_chat",
         "openai_responses", "parse_ndjson", "parse_sse", "partial_json", "partial_tool_calls",
-        "retry", "sentences", "smooth", "sse_json", "text", "throttle_text", "timeout", "words",
+        "retry", "sentences", "smooth", "sse_json", "text", "throttle_text", "timeout", "trace",
+        "words",
     ]  # fmt: skip
 
 

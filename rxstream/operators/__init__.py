@@ -9,7 +9,7 @@ for use in ``source.pipe(...)``. Options are checked when the operator is create
 - assembly: :func:`text`, :func:`accumulate`
 - shaping: :func:`sentences`, :func:`words`, :func:`lines`, :func:`buffer_text`,
   :func:`throttle_text`, :func:`debounce_text`, :func:`smooth`
-- control: :func:`retry`, :func:`timeout`, :func:`metrics`
+- control: :func:`retry`, :func:`timeout`, :func:`metrics`, :func:`trace`
 - across providers: :func:`guard` (with ``rs.CircuitBreaker``; ``rs.fallback`` and
   ``rs.hedge`` combine sources)
 - structured output: :func:`partial_json`, :func:`json_items`, :func:`json_result`,
@@ -19,6 +19,7 @@ For standard Rx operators (``share``, ``replay``, ``last``, ``take`` …) use
 ``reactivex.operators``: rxstream's operators compose with them.
 """
 
+from ..telemetry import trace
 from ._assemble import accumulate, text
 from ._control import metrics, retry, timeout
 from ._parse import parse_ndjson, parse_sse, sse_json
@@ -52,5 +53,6 @@ __all__ = [
     "text",
     "throttle_text",
     "timeout",
+    "trace",
     "words",
 ]

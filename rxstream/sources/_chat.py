@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import aiohttp
+import yarl
 from reactivex import Observable
 
 from .. import operators as ops
@@ -15,6 +16,7 @@ from .._redact import SENSITIVE_HEADERS, Secret
 from .._retry import RetryPolicy
 from ..models import Delta, Restart
 from ..operators._resilience import fallback, hedge
+from ..telemetry import chat_span
 from ..typing import Operator
 from ._http import from_http
 from ._request import (
@@ -235,7 +237,25 @@ def chat(
         stream = fallback(stream, *others)
     if total is not None:
         stream = stream.pipe(ops.timeout(total=total))
-    return stream
+    primary = PROVIDERS[provider]
+    root = yarl.URL(base_url or os.environ.get(primary.base_env) or primary.base_url)
+    server = (root.host, root.port) if root.host and root.port else None
+    span: Operator[Any, Any] = chat_span(
+        model=model,
+        provider=_SEMCONV_PROVIDERS.get(provider, provider),
+        server=server,
+        max_tokens=max_tokens,
+        temperature=temperature,
+    )
+    return stream.pipe(span)
+
+
+_SEMCONV_PROVIDERS: Final = {
+    "openai_responses": "openai",
+    "gemini": "gcp.gemini",
+    "ollama": "ollama",
+}
+"""``gen_ai.provider.name`` values of the GenAI semantic conventions."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from .._log import get_logger
 from .._pool import connection_pool
 from .._redact import SENSITIVE_HEADERS, Secret, redact_url, secrets_in
 from ..errors import ConnectError, StreamError, StreamInterrupted
+from ..telemetry import inject_trace_context
 from ._task import Emitter, task_source
 
 log = get_logger(__name__)
@@ -49,6 +50,7 @@ def from_http(
     timeout: float | aiohttp.ClientTimeout | None = None,
     follow_redirects: bool = False,
     ssl: SSLContext | bool | None = None,
+    propagate_trace: bool = True,
 ) -> Observable[bytes]:
     """Stream an HTTP response body as ``bytes`` chunks, as they arrive.
 
@@ -76,6 +78,8 @@ def from_http(
             on a hop to another origin.
         ssl: ``None`` verifies TLS (default), an ``SSLContext`` customises it, ``False``
             disables verification (and logs a warning).
+        propagate_trace: Send W3C ``traceparent`` when an OpenTelemetry span is current
+            at subscription (with the ``otel`` extra and a configured SDK).
     """
     target = yarl.URL(url)
     if target.scheme not in ("http", "https") or not target.host:
@@ -108,6 +112,8 @@ def from_http(
         send_headers = dict(request_headers)
         if attempt is not None and attempt.last_event_id:
             send_headers["Last-Event-ID"] = attempt.last_event_id
+        if propagate_trace:
+            inject_trace_context(send_headers)  # this task runs in the subscriber's context
         proxy_for: Callable[[yarl.URL], str | None] | None = None
         if session is not None:
             client = session

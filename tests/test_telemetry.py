@@ -1,0 +1,212 @@
+"""OpenTelemetry: GenAI spans and metrics (in-memory exporters), trace context, logs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pytest
+import structlog
+
+import rxstream as rs
+from rxstream import operators as ops
+from rxstream.mock import MockConfig, MockServer
+from rxstream.telemetry import add_trace_context
+
+otel_sdk = pytest.importorskip("opentelemetry.sdk.trace")
+pytestmark = pytest.mark.usefixtures("no_leaks")
+
+KEY = "sk-telemetry-secret-00000000000000"
+TEXT = "Spans end when streams end."
+
+
+@pytest.fixture(scope="module")
+def exporters() -> tuple[Any, Any]:
+    """The process's OpenTelemetry providers, exporting to memory (set once: globals)."""
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import Histogram, MeterProvider
+    from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    trace.set_tracer_provider(tracer_provider)
+    # delta temporality: each read returns what was recorded since the last one
+    reader = InMemoryMetricReader(preferred_temporality={Histogram: AggregationTemporality.DELTA})
+    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+    return spans, reader
+
+
+@pytest.fixture
+def telemetry(exporters: tuple[Any, Any]) -> tuple[Any, Any]:
+    spans, reader = exporters
+    spans.clear()
+    reader.get_metrics_data()  # what earlier tests recorded is read (and so dropped) here
+    return spans, reader
+
+
+def chat(mock: MockServer, **options: Any) -> Any:
+    return rs.chat(
+        [{"role": "user", "content": "hi"}],
+        model="m",
+        base_url=mock.base_url,
+        api_key=KEY,
+        max_tokens=50,
+        temperature=0.5,
+        **options,
+    )
+
+
+def collected(reader: Any) -> dict[str, list[Any]]:
+    """Every data point recorded since the last read, by metric name (one read)."""
+    data = reader.get_metrics_data()
+    found: dict[str, list[Any]] = {}
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                found.setdefault(metric.name, []).extend(metric.data.data_points)
+    return found
+
+
+async def test_a_chat_call_is_one_client_span_with_genai_attributes(
+    telemetry: tuple[Any, Any],
+) -> None:
+    from opentelemetry.trace import SpanKind, StatusCode
+
+    spans, reader = telemetry
+    async with MockServer(MockConfig(text=TEXT)) as mock:
+        deltas = await rs.collect(chat(mock))
+        (span,) = spans.get_finished_spans()
+        assert span.name == "chat m"
+        assert span.kind == SpanKind.CLIENT
+        attributes = dict(span.attributes)
+        assert attributes["gen_ai.operation.name"] == "chat"
+        assert attributes["gen_ai.provider.name"] == "openai"
+        assert attributes["gen_ai.request.model"] == "m"
+        assert attributes["gen_ai.request.max_tokens"] == 50
+        assert attributes["gen_ai.request.temperature"] == 0.5
+        assert attributes["gen_ai.response.finish_reasons"] == ("stop",)
+        usage = next(d.usage for d in deltas if isinstance(d, rs.UsageDelta))
+        assert attributes["gen_ai.usage.input_tokens"] == usage.prompt_tokens
+        assert attributes["gen_ai.usage.output_tokens"] == usage.completion_tokens
+        assert (attributes["server.address"], attributes["server.port"]) == ("127.0.0.1", mock.port)
+        assert span.status.status_code != StatusCode.ERROR
+        # the request carried the span's trace context (W3C traceparent)
+        traceparent = mock.requests[-1].headers["traceparent"]
+        assert traceparent.split("-")[1] == format(span.context.trace_id, "032x")
+    assert KEY not in str(attributes)
+    recorded = collected(reader)
+    (duration,) = recorded["gen_ai.client.operation.duration"]
+    assert duration.count == 1
+    assert list(duration.explicit_bounds)[:3] == [0.01, 0.02, 0.04]  # the advisory buckets
+    tokens = {
+        p.attributes["gen_ai.token.type"]: p.sum for p in recorded["gen_ai.client.token.usage"]
+    }
+    assert tokens == {"input": usage.prompt_tokens, "output": usage.completion_tokens}
+    assert recorded["gen_ai.client.operation.time_to_first_chunk"][0].count == 1
+
+
+async def test_a_failure_sets_error_type_on_the_span_and_the_metric(
+    telemetry: tuple[Any, Any],
+) -> None:
+    from opentelemetry.trace import StatusCode
+
+    spans, reader = telemetry
+    async with MockServer() as mock:
+        with pytest.raises(rs.HTTPStatusError):
+            await rs.collect(chat(mock, headers={"x-mock-fault": "status=401"}))
+    (span,) = spans.get_finished_spans()
+    assert span.attributes["error.type"] == "HTTPStatusError"
+    assert span.status.status_code == StatusCode.ERROR
+    failed = [
+        p
+        for p in collected(reader)["gen_ai.client.operation.duration"]
+        if "error.type" in p.attributes
+    ]
+    assert failed
+    assert failed[0].attributes["error.type"] == "HTTPStatusError"
+
+
+async def test_a_span_ends_when_the_subscriber_leaves_early(telemetry: tuple[Any, Any]) -> None:
+    spans, _ = telemetry
+    async with MockServer(MockConfig(text=TEXT * 50, tokens_per_second=50)) as mock:
+        async with rs.iterate(chat(mock).pipe(ops.text())) as texts:
+            async for _ in texts:
+                break  # the consumer stops after the first piece
+        await mock.records[-1].finished.wait()
+    (span,) = spans.get_finished_spans()
+    assert span.attributes["rxstream.cancelled"] is True
+    assert span.end_time is not None
+
+
+async def test_trace_wraps_a_stage_of_your_own(telemetry: tuple[Any, Any]) -> None:
+    spans, _ = telemetry
+    items = await rs.collect(rs.from_chunks(["a", "b", "c"]).pipe(ops.trace("render", page=3)))
+    assert items == [b"a", b"b", b"c"]
+    (span,) = spans.get_finished_spans()
+    assert span.name == "render"
+    assert dict(span.attributes) == {"page": 3, "rxstream.items": 3}
+
+
+def test_log_events_carry_the_trace_and_span_ids(telemetry: tuple[Any, Any]) -> None:
+    from opentelemetry import trace
+
+    with structlog.testing.capture_logs(processors=[add_trace_context]) as logs:
+        with trace.get_tracer("test").start_as_current_span("outer") as span:
+            structlog.get_logger().info("inside")
+        structlog.get_logger().info("outside")
+    inside, outside = logs
+    assert inside["trace_id"] == format(span.get_span_context().trace_id, "032x")
+    assert inside["span_id"] == format(span.get_span_context().span_id, "016x")
+    assert "trace_id" not in outside
+
+
+def run_fresh(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_without_opentelemetry_installed_everything_still_works() -> None:
+    out = run_fresh(
+        """
+        import sys
+        sys.modules["opentelemetry"] = None  # as if the otel extra were not installed
+        import asyncio
+        import rxstream as rs
+        from rxstream import operators as ops
+        from rxstream.mock import MockConfig, MockServer
+
+        async def main():
+            async with MockServer(MockConfig(text="fine")) as mock:
+                stream = rs.chat([{"role": "user", "content": "x"}], model="m",
+                                 base_url=mock.base_url).pipe(ops.text(), ops.trace())
+                print("".join(await rs.collect(stream)), "traceparent" in mock.requests[-1].headers)
+
+        asyncio.run(main())
+        """
+    )
+    assert out.split() == ["fine", "False"]
+
+
+def test_configured_after_import_it_takes_effect_and_unconfigured_creates_nothing() -> None:
+    out = run_fresh(
+        """
+        import asyncio
+        import rxstream as rs
+        from rxstream.telemetry import _otel
+        print(_otel() is None)  # installed, not configured: nothing is created
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        trace.set_tracer_provider(TracerProvider())
+        print(_otel() is not None)
+        """
+    )
+    assert out.split() == ["True", "True"]
