@@ -264,6 +264,22 @@ class _Watch:
                     instruments.tokens.record(count, labels | {"gen_ai.token.type": token_type})
 
 
+def span_event(name: str, **attributes: Any) -> None:
+    """Add event ``name`` to the current span, if one is recording (retries, fallback
+    switches, hedges, breaker changes: rare, so the check costs nothing per chunk).
+
+    Callbacks of a stream run in the context its subscription was made in (the request
+    task, and the timers scheduled from it, copy it), so the current span there is the
+    ``chat`` span around it.
+    """
+    otel = _otel()
+    if otel is None:
+        return
+    span = otel.get_current_span()
+    if span.is_recording():
+        span.add_event(name, {k: v for k, v in attributes.items() if v is not None})
+
+
 def add_trace_context(
     _logger: object, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
@@ -289,4 +305,4 @@ def inject_trace_context(headers: MutableMapping[str, Any]) -> None:
     propagate.inject(headers)
 
 
-__all__ = ["add_trace_context", "chat_span", "inject_trace_context", "trace"]
+__all__ = ["add_trace_context", "chat_span", "inject_trace_context", "span_event", "trace"]

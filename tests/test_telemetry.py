@@ -210,3 +210,28 @@ def test_configured_after_import_it_takes_effect_and_unconfigured_creates_nothin
         """
     )
     assert out.split() == ["True", "True"]
+
+
+async def test_retries_and_fallback_switches_are_span_events(telemetry: tuple[Any, Any]) -> None:
+    import socket
+
+    spans, _ = telemetry
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    policy = rs.RetryPolicy(jitter=None, initial_delay=0.01)
+    async with MockServer(MockConfig(text=TEXT)) as mock:
+        await rs.collect(chat(mock, retry=policy, headers={"x-mock-fault": "status=503,times=1"}))
+        (retried,) = spans.get_finished_spans()
+        spans.clear()
+        down = rs.chat(
+            [{"role": "user", "content": "hi"}], model="m", retry=None,
+            base_url=f"http://127.0.0.1:{closed}/v1", fallbacks=[{"base_url": mock.base_url}],
+        )  # fmt: skip
+        await rs.collect(down)
+    (switched,) = spans.get_finished_spans()
+    (retry,) = [e for e in retried.events if e.name == "rxstream.retry"]
+    assert (retry.attributes["attempt"], retry.attributes["status"]) == (2, 503)
+    (fallback,) = [e for e in switched.events if e.name == "rxstream.fallback"]
+    assert fallback.attributes["error"] == "ConnectError"
+    assert "error.type" not in switched.attributes  # the answer came, from the fallback

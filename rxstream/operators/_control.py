@@ -18,6 +18,7 @@ from .._retry import RetryPolicy, describe, is_retryable, server_hint
 from .._scheduling import resolve
 from ..errors import HTTPStatusError, StreamError, StreamInterrupted, StreamTimeout
 from ..models import Restart, SSEEvent, StreamMetrics, TextDelta
+from ..telemetry import span_event
 from ..typing import Operator
 
 T = TypeVar("T")
@@ -348,6 +349,13 @@ def retry(
                     "retry_scheduled",
                     attempt=attempts + 1,
                     delay=round(delay, 3),
+                    reason=reason,
+                    status=status,
+                )
+                span_event(
+                    "rxstream.retry",
+                    attempt=attempts + 1,
+                    delay=delay,
                     reason=reason,
                     status=status,
                 )

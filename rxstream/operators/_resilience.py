@@ -18,6 +18,7 @@ from .._clock import seconds
 from .._log import get_logger
 from .._scheduling import resolve
 from ..errors import CircuitOpen, HTTPStatusError, SchemaError, StreamError
+from ..telemetry import span_event
 from ..typing import Operator
 
 T = TypeVar("T")
@@ -103,7 +104,9 @@ def fallback(
                 observer.on_error(error)
                 return
             current.disposable = None  # close the failed request before the next starts
-            log.info("fallback_used", failed=index, next=next_index, error=type(error).__name__)
+            failure = type(error).__name__
+            log.info("fallback_used", failed=index, next=next_index, error=failure)
+            span_event("rxstream.fallback", failed=index, next=next_index, error=failure)
             if on_switch is not None:
                 try:
                     on_switch(next_index, error)
@@ -174,6 +177,7 @@ def hedge(
             started += 1
             if index > 0:
                 log.info("hedge_started", index=index, after=after)
+                span_event("rxstream.hedge_started", index=index, after=after)
             holder = running[index] = SerialDisposable()
             holder.disposable = sources[index].subscribe(
                 lambda item: on_next(index, item),
@@ -194,6 +198,7 @@ def hedge(
                     del running[other]
             if index > 0:
                 log.info("hedge_won", index=index)
+                span_event("rxstream.hedge_won", index=index)
 
         def on_next(index: int, item: T) -> None:
             if stopped:
@@ -281,6 +286,7 @@ class CircuitBreaker:
             self.state = "half_open"
             self._trial_running = False
             log.info("circuit_half_open", breaker=self.name)
+            span_event("rxstream.circuit_half_open", breaker=self.name)
         if self.state == "half_open":
             if self._trial_running:
                 raise self._open_error(self.reset_after)
@@ -296,6 +302,7 @@ class CircuitBreaker:
             if self.state != "closed":
                 self.state = "closed"
                 log.info("circuit_closed", breaker=self.name)
+                span_event("rxstream.circuit_closed", breaker=self.name)
 
     def failed(self, now: float, trial: bool) -> None:
         """The guarded request failed (or the trial was dropped) before its first item."""
@@ -317,6 +324,7 @@ class CircuitBreaker:
         self._opened_at = now
         self._consecutive = 0
         log.warning("circuit_opened", breaker=self.name, reset_after=self.reset_after)
+        span_event("rxstream.circuit_opened", breaker=self.name, reset_after=self.reset_after)
 
     def _open_error(self, wait: float) -> CircuitOpen:
         label = f" {self.name!r}" if self.name else ""
@@ -350,6 +358,7 @@ def guard(breaker: CircuitBreaker, *, scheduler: abc.SchedulerBase | None = None
             try:
                 trial = breaker.admit(now())
             except CircuitOpen as error:
+                span_event("rxstream.circuit_rejected", retry_after=error.retry_after)
                 observer.on_error(error)
                 return Disposable()
             settled = False
