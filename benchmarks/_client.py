@@ -36,6 +36,30 @@ async def rxstream_stream(url: str, on_text: OnText, session: Any) -> None:
     await rs.run(stream, on_text)
 
 
+def rxstream_traced(configured: bool) -> Callable[..., Awaitable[None]]:
+    """The rxstream client with rs.chat's telemetry span on its pipeline: with an
+    OpenTelemetry SDK configured (spans recorded, none exported), or installed only."""
+    if configured:
+        from opentelemetry import metrics, trace
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.trace import TracerProvider
+
+        trace.set_tracer_provider(TracerProvider())
+        metrics.set_meter_provider(MeterProvider())
+
+    async def stream(url: str, on_text: OnText, session: Any) -> None:
+        import rxstream as rs
+        from rxstream import operators as ops
+        from rxstream.telemetry import chat_span
+
+        pipeline = rs.from_http(url + "/chat/completions", json=REQUEST, session=session).pipe(
+            ops.parse_sse(), ops.sse_json(), ops.openai_chat(), ops.text()
+        )
+        await rs.run(pipeline.pipe(chat_span(model="m", provider="openai")), on_text)
+
+    return stream
+
+
 async def openai_stream(url: str, on_text: OnText, client: Any) -> None:
     stream = await client.chat.completions.create(
         model="m", messages=REQUEST["messages"], stream=True
@@ -78,6 +102,8 @@ def _client_factory(name: str, url: str) -> tuple[Callable[..., Awaitable[None]]
     import aiohttp
 
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    if name.startswith("rxstream+otel"):
+        return rxstream_traced(configured=name == "rxstream+otel"), session
     return (rxstream_stream if name == "rxstream" else floor_stream), session
 
 

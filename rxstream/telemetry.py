@@ -17,7 +17,7 @@ than rxstream's whole work per chunk, so nothing is recorded per chunk.
 from __future__ import annotations
 
 import time
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, Final, TypeVar
 
 from reactivex import Observable, abc
@@ -280,6 +280,45 @@ def span_event(name: str, **attributes: Any) -> None:
         span.add_event(name, {k: v for k, v in attributes.items() if v is not None})
 
 
+def continue_trace(headers: Mapping[str, str]) -> Operator[T, T]:
+    """Continue the trace of an incoming request (its W3C ``traceparent``): the stages
+    below are subscribed in that trace's context, so their spans (``rs.chat``'s) become
+    its children. For servers: the gateway applies it to each request.
+    """
+
+    def operator(source: Observable[T]) -> Observable[T]:
+        def subscribe(
+            observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            if _otel() is None or "traceparent" not in headers:
+                return source.subscribe(observer, scheduler=scheduler)
+            from opentelemetry import context, propagate
+
+            token = context.attach(propagate.extract(headers))
+            try:  # only around the synchronous subscribe, never across awaits
+                return source.subscribe(observer, scheduler=scheduler)
+            finally:
+                context.detach(token)
+
+        return Observable(subscribe)
+
+    return operator
+
+
+def linked_span(name: str, traceparent: str) -> Any:
+    """A started ``CONSUMER`` span linked to the producer whose ``traceparent`` a stream
+    carried (``None`` without a configured SDK). The caller ends it."""
+    otel = _otel()
+    if otel is None:
+        return None
+    from opentelemetry import propagate
+
+    producer = otel.get_current_span(propagate.extract({"traceparent": traceparent}))
+    context = producer.get_span_context()
+    links = [otel.Link(context)] if context.is_valid else []
+    return otel.get_tracer(_SCOPE).start_span(name, kind=otel.SpanKind.CONSUMER, links=links)
+
+
 def add_trace_context(
     _logger: object, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
@@ -305,4 +344,12 @@ def inject_trace_context(headers: MutableMapping[str, Any]) -> None:
     propagate.inject(headers)
 
 
-__all__ = ["add_trace_context", "chat_span", "inject_trace_context", "span_event", "trace"]
+__all__ = [
+    "add_trace_context",
+    "chat_span",
+    "continue_trace",
+    "inject_trace_context",
+    "linked_span",
+    "span_event",
+    "trace",
+]

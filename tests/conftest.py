@@ -35,6 +35,37 @@ async def serve() -> AsyncIterator[Serve]:
         await runner.cleanup()
 
 
+@pytest.fixture(scope="session")
+def exporters() -> tuple[Any, Any]:
+    """The process's OpenTelemetry providers, exporting to memory. Set once per session:
+    they are process-wide globals that OpenTelemetry refuses to replace."""
+    pytest.importorskip("opentelemetry.sdk.trace")
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import Histogram, MeterProvider
+    from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    trace.set_tracer_provider(tracer_provider)
+    # delta temporality: each read returns what was recorded since the last one
+    reader = InMemoryMetricReader(preferred_temporality={Histogram: AggregationTemporality.DELTA})
+    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+    return spans, reader
+
+
+@pytest.fixture
+def telemetry(exporters: tuple[Any, Any]) -> tuple[Any, Any]:
+    """The in-memory span exporter and metric reader, emptied for this test."""
+    spans, reader = exporters
+    spans.clear()
+    reader.get_metrics_data()  # what earlier tests recorded is read (and so dropped) here
+    return spans, reader
+
+
 @pytest.fixture
 async def mock_server() -> AsyncIterator[MockServer]:
     """The embedded mock, streaming as fast as it can."""

@@ -22,34 +22,6 @@ KEY = "sk-telemetry-secret-00000000000000"
 TEXT = "Spans end when streams end."
 
 
-@pytest.fixture(scope="module")
-def exporters() -> tuple[Any, Any]:
-    """The process's OpenTelemetry providers, exporting to memory (set once: globals)."""
-    from opentelemetry import metrics, trace
-    from opentelemetry.sdk.metrics import Histogram, MeterProvider
-    from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    spans = InMemorySpanExporter()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
-    trace.set_tracer_provider(tracer_provider)
-    # delta temporality: each read returns what was recorded since the last one
-    reader = InMemoryMetricReader(preferred_temporality={Histogram: AggregationTemporality.DELTA})
-    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
-    return spans, reader
-
-
-@pytest.fixture
-def telemetry(exporters: tuple[Any, Any]) -> tuple[Any, Any]:
-    spans, reader = exporters
-    spans.clear()
-    reader.get_metrics_data()  # what earlier tests recorded is read (and so dropped) here
-    return spans, reader
-
-
 def chat(mock: MockServer, **options: Any) -> Any:
     return rs.chat(
         [{"role": "user", "content": "hi"}],
@@ -235,3 +207,36 @@ async def test_retries_and_fallback_switches_are_span_events(telemetry: tuple[An
     (fallback,) = [e for e in switched.events if e.name == "rxstream.fallback"]
     assert fallback.attributes["error"] == "ConnectError"
     assert "error.type" not in switched.attributes  # the answer came, from the fallback
+
+
+async def test_the_gateway_continues_the_trace_of_an_incoming_request(
+    telemetry: tuple[Any, Any],
+) -> None:
+    openai = pytest.importorskip("openai")
+    from aiohttp import web
+
+    from rxstream.gateway import create_app
+
+    spans, _ = telemetry
+    trace_id, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    async with MockServer(MockConfig(text=TEXT)) as mock:
+        runner = web.AppRunner(create_app(base_url=mock.base_url, api_key=KEY))
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        client = openai.AsyncOpenAI(
+            base_url=f"http://127.0.0.1:{runner.addresses[0][1]}/v1", api_key="x", max_retries=0
+        )
+        try:
+            await client.chat.completions.create(
+                model="m",
+                messages=[{"role": "user", "content": "hi"}],
+                extra_headers={"traceparent": f"00-{trace_id}-{parent}-01"},
+            )
+        finally:
+            await client.close()
+            await runner.cleanup()
+        upstream = mock.requests[-1].headers["traceparent"]
+    (span,) = spans.get_finished_spans()
+    assert format(span.context.trace_id, "032x") == trace_id  # one trace, client to upstream
+    assert format(span.parent.span_id, "016x") == parent
+    assert upstream.split("-")[1] == trace_id

@@ -22,7 +22,7 @@ from .._core import Context, Result, Target, have, ratio_target
 from .._processes import client, server
 
 NAME = "http"
-CLIENTS = ("rxstream", "floor", "openai-sdk")
+CLIENTS = ("rxstream", "floor", "openai-sdk", "rxstream+otel", "rxstream+otel-unconfigured")
 
 
 def run(ctx: Context) -> list[Result]:
@@ -30,6 +30,9 @@ def run(ctx: Context) -> list[Result]:
     repeats = 1 if ctx.quick else 3
     results = []
     clients = [c for c in CLIENTS if c != "openai-sdk" or have("openai")]
+    if not have("opentelemetry.sdk"):
+        clients = [c for c in clients if "otel" not in c]
+        ctx.notes.append("http: opentelemetry-sdk not installed, telemetry rows skipped")
     if "openai-sdk" not in clients:
         ctx.notes.append("http: openai not installed, skipped")
     for per_write in (1, 64):
@@ -45,7 +48,7 @@ def run(ctx: Context) -> list[Result]:
                     Result(NAME, case, name, "client CPU per chunk", cpu / tokens * 1e6, "µs")
                 )
                 ctx.advance(f"http {case} {name}")
-    results += _https(ctx, clients)
+    results += _https(ctx, [c for c in clients if "otel" not in c])
     return results
 
 
@@ -120,6 +123,22 @@ TARGETS: list[Target] = [
         at_most=0.1,
     ),
 ]
+TARGETS += [
+    ratio_target(
+        NAME,
+        "64 events/write: telemetry on (SDK configured) costs ≤ 5% CPU per chunk",
+        {"case": "64 events/write", "client": "rxstream+otel"},
+        {"case": "64 events/write", "client": "rxstream"},
+        at_most=1.05,
+    ),
+    ratio_target(
+        NAME,
+        "64 events/write: telemetry installed, not configured, costs ≤ 1% CPU per chunk",
+        {"case": "64 events/write", "client": "rxstream+otel-unconfigured"},
+        {"case": "64 events/write", "client": "rxstream"},
+        at_most=1.01,
+    ),
+]
 for _case, _ in HTTPS_CASES:
     TARGETS += [
         ratio_target(
@@ -137,4 +156,4 @@ for _case, _ in HTTPS_CASES:
             at_most=1.3,
         ),
     ]
-STEPS = 6 + 2 * len(CLIENTS)
+STEPS = 2 * len(CLIENTS) + 2 * 3  # the CPU cases, then HTTPS (three clients)

@@ -29,6 +29,8 @@ from ..models import (
 from ..sinks._sse import event_name
 
 TERMINALS: Final = frozenset({"done", "error", "stopped"})
+TRACE: Final = "trace"
+"""An entry carrying the producer's W3C ``traceparent`` (first, when it had a span)."""
 _TEXT_TYPES: Final = (TextDelta, RefusalDelta, ReasoningDelta)
 
 StreamId = tuple[int, int]

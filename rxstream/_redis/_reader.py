@@ -20,8 +20,10 @@ from reactivex import Observable
 from .._log import get_logger
 from ..errors import StreamError, StreamExpired, StreamInterrupted
 from ..sources._task import Emitter, task_source
+from ..telemetry import linked_span
 from ._codec import (
     TERMINALS,
+    TRACE,
     StreamId,
     decode_item,
     format_id,
@@ -185,7 +187,7 @@ class StreamHub(SharedHelper):
                 kind = text_of(value)
             elif name == "data":
                 data = text_of(value)
-        item = None if kind in TERMINALS else _decoded(kind, data)
+        item = None if kind in TERMINALS or kind == TRACE else _decoded(kind, data)
         for reader in tuple(readers):
             if position > reader.last:
                 reader.deliver(entry_id, position, kind, data, item)
@@ -285,7 +287,14 @@ def from_redis_stream(
     async def body(out: Emitter[Any]) -> None:
         await _wait_for(client, key, wait)
 
+        span: Any = None
+
         def on_entry(entry_id: str, kind: str, data: str, item: Any) -> bool:
+            nonlocal span
+            if kind == TRACE:
+                if span is None:
+                    span = linked_span(f"redis stream read {key}", data)
+                return False
             if kind in TERMINALS:
                 if kind == "error":
                     raise rebuilt_error(data)
@@ -302,6 +311,8 @@ def from_redis_stream(
             await reader.finished
         finally:
             hub.remove(reader)
+            if span is not None:
+                span.end()
 
     return task_source(body, name="from_redis_stream")
 

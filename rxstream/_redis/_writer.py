@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Final
 from .._log import get_logger
 from ..errors import LeaseLost, StreamError
 from ..models import FinishDelta, TextDelta, Usage, UsageDelta
-from ._codec import encode_item, redis_errors, terminal_fields, unreachable
+from ..telemetry import inject_trace_context
+from ._codec import TRACE, encode_item, redis_errors, terminal_fields, unreachable
 from ._shared import SharedHelper, shared
 
 if TYPE_CHECKING:
@@ -201,6 +202,11 @@ class RedisStreamSink:
         ``close``. At most ``MAX_UNCONFIRMED`` entries are in flight per stream.
         """
         self.check()
+        if self._heartbeat is None:
+            carrier: dict[str, str] = {}
+            inject_trace_context(carrier)  # readers link their spans to this producer
+            if "traceparent" in carrier:
+                self._append({"type": TRACE, "data": carrier["traceparent"]})
         if isinstance(item, str):
             self.text.append(item)
         elif type(item) is TextDelta and item.choice == 0:

@@ -24,6 +24,7 @@ from ..models import Completion
 from ..sinks._core import collect
 from ..sinks._openai import ChunkWriter, error_response, openai_sse, usage_json
 from ..sources._chat import DEFAULT_FIRST, DEFAULT_IDLE, PROVIDERS, chat
+from ..telemetry import continue_trace
 
 log = get_logger(__name__)
 
@@ -155,6 +156,7 @@ async def _completions(request: web.Request) -> web.StreamResponse:
         return _error(400, f"Not supported for provider {settings['provider']}: {names}.", None)
     try:
         deltas = chat(body["messages"], model=model, **settings["chat"], **options, **extra)
+        deltas = deltas.pipe(continue_trace(request.headers))
     except (ValueError, TypeError) as error:
         return _error(400, str(error), None)
     stream = bool(body.get("stream"))

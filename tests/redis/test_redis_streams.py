@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import reactivex
 from aiohttp import web
 
 import rxstream as rs
@@ -258,3 +259,17 @@ async def test_a_quiet_producer_keeps_its_readers(client: Any) -> None:
     subject.on_completed()
     await writing
     assert await reading == ["thinking… ", "answer"]
+
+
+async def test_readers_link_their_span_to_the_producer(client: Any, telemetry: Any) -> None:
+    from opentelemetry import trace
+    from opentelemetry.trace import SpanKind
+
+    spans, _ = telemetry
+    with trace.get_tracer("test").start_as_current_span("produce answer") as producer:
+        await rs.run(reactivex.of("a", "b"), rs.sinks.to_redis_stream(client, "traced"))
+    assert await rs.collect(rs.from_redis_stream(client, "traced")) == ["a", "b"]
+    (read,) = [s for s in spans.get_finished_spans() if s.name == "redis stream read traced"]
+    assert read.kind == SpanKind.CONSUMER
+    (link,) = read.links
+    assert link.context.trace_id == producer.get_span_context().trace_id
