@@ -43,16 +43,31 @@ PER_CHUNK_BUCKETS: Final = (
 _SCOPE: Final = "rxstream"
 
 
+def _installed() -> Any:
+    """The ``opentelemetry.trace`` API, or ``None`` when the extra is not installed."""
+    global _api
+    if _api is None:
+        try:
+            from opentelemetry import trace as api
+
+            _api = api
+        except ImportError:
+            _api = False  # remembered: a failed import searches sys.path every time
+    return _api or None
+
+
 def _otel() -> Any:
-    """The ``opentelemetry`` API when it is installed and an SDK provider is set."""
-    try:
-        from opentelemetry import trace
-    except ImportError:
+    """The ``opentelemetry.trace`` API when it is installed and an SDK provider is set."""
+    api = _installed()
+    if api is None:
         return None
-    provider = trace.get_tracer_provider()
+    provider = api.get_tracer_provider()
     if type(provider).__name__ in ("ProxyTracerProvider", "NoOpTracerProvider"):
-        return None  # installed, not configured: create nothing
-    return trace
+        return None  # installed, not configured: create nothing (checked every time)
+    return api
+
+
+_api: Any = None
 
 
 class _Instruments:
@@ -324,11 +339,10 @@ def add_trace_context(
 ) -> MutableMapping[str, Any]:
     """A structlog processor: ``trace_id`` and ``span_id`` (hex) of the current span on
     every event, so logs link to traces. Add it to ``structlog.configure(processors=...)``."""
-    try:
-        from opentelemetry import trace as otel_trace
-    except ImportError:
+    api = _installed()
+    if api is None:
         return event_dict
-    context = otel_trace.get_current_span().get_span_context()
+    context = api.get_current_span().get_span_context()
     if context.is_valid:
         event_dict["trace_id"] = format(context.trace_id, "032x")
         event_dict["span_id"] = format(context.span_id, "016x")
