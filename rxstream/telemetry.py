@@ -23,6 +23,7 @@ from typing import Any, Final, TypeVar
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
+from ._tap import current_tap
 from .models import FinishDelta, Restart, UsageDelta
 from .typing import Operator
 
@@ -160,29 +161,24 @@ def _spanned(name: str, attributes: dict[str, Any], *, genai: bool) -> Operator[
         ) -> abc.DisposableBase:
             otel = _otel()
             if otel is None:
-                return source.subscribe(observer, scheduler=scheduler)
+                # straight to the source: the observer given here is already the
+                # subscriber's guarded one, so no second wrapper (a hop per item)
+                return source._subscribe_core(observer, scheduler)
             from opentelemetry import context
 
             kind = otel.SpanKind.CLIENT if genai else otel.SpanKind.INTERNAL
             span = otel.get_tracer(_SCOPE).start_span(name, kind=kind, attributes=attributes)
             watch = _Watch(span, genai, attributes)
-
-            def on_next(item: T) -> None:
-                watch.observe(item)
-                observer.on_next(item)
-
-            def on_error(error: Exception) -> None:
-                watch.end(error)
-                observer.on_error(error)
-
-            def on_completed() -> None:
-                watch.end(None)
-                observer.on_completed()
-
+            # A chat call learns its items from the decoder chains below it, once per
+            # batch (current_tap), so items pass straight through: no per-item hop.
+            forward = _Forward(observer, watch, count_items=not genai)
             token = context.attach(otel.set_span_in_context(span))
+            tapped = current_tap.set(watch.observe_batch) if genai else None
             try:  # current only while the stages below subscribe (synchronously)
-                upstream = source.subscribe(on_next, on_error, on_completed, scheduler=scheduler)
+                upstream = source._subscribe_core(forward, scheduler)
             finally:
+                if tapped is not None:
+                    current_tap.reset(tapped)
                 context.detach(token)
 
             def dispose() -> None:
@@ -194,6 +190,30 @@ def _spanned(name: str, attributes: dict[str, Any], *, genai: bool) -> Operator[
         return Observable(subscribe)
 
     return operator
+
+
+class _Forward(abc.ObserverBase[Any]):
+    """Passes items on (counting them for ``ops.trace``) and ends the span with the stream."""
+
+    def __init__(
+        self, observer: abc.ObserverBase[Any], watch: _Watch, *, count_items: bool
+    ) -> None:
+        self._observer = observer
+        self._watch = watch
+        if not count_items:
+            self.on_next = observer.on_next  # type: ignore[method-assign]
+
+    def on_next(self, value: Any) -> None:
+        self._watch.observe(value)
+        self._observer.on_next(value)
+
+    def on_error(self, error: Exception) -> None:
+        self._watch.end(error)
+        self._observer.on_error(error)
+
+    def on_completed(self) -> None:
+        self._watch.end(None)
+        self._observer.on_completed()
 
 
 class _Watch:
@@ -214,6 +234,18 @@ class _Watch:
         self._reasons: list[str] = []
         self._usage: Any = None
         self.ended = False
+
+    def observe_batch(self, items: list[Any]) -> None:
+        """What a decoder chain below emits, a batch at a time (a type check per item)."""
+        if self._first is None and items:
+            self._first = time.perf_counter()
+        self._items += len(items)
+        for item in items:
+            kind = type(item)
+            if kind is FinishDelta:
+                self._reasons.append(item.reason)
+            elif kind is UsageDelta:
+                self._usage = item.usage
 
     def observe(self, item: Any) -> None:
         self._items += 1

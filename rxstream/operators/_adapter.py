@@ -26,6 +26,7 @@ from reactivex.disposable import SingleAssignmentDisposable
 from .._decoders import Decoder
 from .._ending import completing
 from .._observable import DirectObservable, subscribe_directly
+from .._tap import current_tap
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -85,6 +86,7 @@ class DecodedObservable(Observable[B]):
         feeds = [decoder.feed for decoder in decoders]
         count = len(decoders)
         emit = observer.on_next
+        tap = current_tap.get()  # set by telemetry around this subscription, else None
         upstream = SingleAssignmentDisposable()
         stopped = False
 
@@ -115,6 +117,8 @@ class DecodedObservable(Observable[B]):
                 if not produced:
                     return None
                 items = produced
+            if tap is not None:
+                tap(items)
             for item in items:
                 emit(item)
             return None

@@ -361,6 +361,7 @@ def retry(
                 )
                 if partial.emitted and policy.on_partial == "restart":
                     partial.reset()
+                    span_event("rxstream.restart", reason=reason)
                     observer.on_next(Restart(reason))
                 current.disposable = None
                 timer.disposable = clock.schedule_relative(delay, lambda *_: start(resume_after))
