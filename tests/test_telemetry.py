@@ -240,3 +240,26 @@ async def test_the_gateway_continues_the_trace_of_an_incoming_request(
     assert format(span.context.trace_id, "032x") == trace_id  # one trace, client to upstream
     assert format(span.parent.span_id, "016x") == parent
     assert upstream.split("-")[1] == trace_id
+
+
+async def test_the_web_chat_example_continues_the_browser_trace(
+    telemetry: tuple[Any, Any], serve: Any
+) -> None:
+    import aiohttp
+
+    from examples.web_chat.app import create_app as web_chat
+
+    spans, _ = telemetry
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    async with MockServer(MockConfig(text=TEXT)) as mock:
+        base = await serve(web_chat(base_url=mock.base_url))
+        headers = {"traceparent": f"00-{trace_id}-b7ad6b7169203331-01"}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(
+                f"{base}/api/chat", json={"prompt": "hi"}, headers=headers
+            ) as started:
+                chat_id = (await started.json())["id"]
+            async with session.get(f"{base}/api/stream/{chat_id}") as events:
+                await events.read()  # to the end of the answer
+    chat_span = next(s for s in spans.get_finished_spans() if s.name.startswith("chat "))
+    assert format(chat_span.context.trace_id, "032x") == trace_id

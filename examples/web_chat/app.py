@@ -11,6 +11,7 @@ from aiohttp import web
 import rxstream as rs
 from rxstream import operators as ops
 from rxstream.sinks import LiveStreams, sse_response
+from rxstream.telemetry import continue_trace
 
 STATIC = Path(__file__).parent / "static"
 STREAMS_KEY = web.AppKey("streams", LiveStreams)
@@ -76,7 +77,9 @@ async def start_chat(request: web.Request) -> web.Response:
     if body.get("smooth"):
         text = text.pipe(ops.smooth(chunking="word"))
     chat_id = next(_ids)
-    request.app[STREAMS_KEY].start(chat_id, text.pipe(ops.throttle_text(settings["refresh"])))
+    # the answer's spans continue the browser's (or a proxy's) trace, with OpenTelemetry on
+    answer = text.pipe(ops.throttle_text(settings["refresh"]), continue_trace(request.headers))
+    request.app[STREAMS_KEY].start(chat_id, answer)
     return web.json_response({"id": chat_id})
 
 
