@@ -337,7 +337,7 @@ def continue_trace(headers: Mapping[str, str]) -> Operator[T, T]:
         def subscribe(
             observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
-            if _otel() is None or "traceparent" not in headers:
+            if _otel() is None or not headers.get("traceparent"):
                 return source.subscribe(observer, scheduler=scheduler)
             from opentelemetry import context, propagate
 

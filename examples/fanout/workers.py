@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 import rxstream as rs
 from rxstream import operators as ops
 from rxstream.sinks import sse_response
+from rxstream.telemetry import continue_trace
 
 from ..web_chat.app import index  # the same page
 
@@ -41,6 +42,8 @@ async def enqueue(request: web.Request) -> web.Response:
         "id": chat_id,
         "prompt": str(body.get("prompt") or ""),
         "smooth": "1" if body.get("smooth") else "",
+        # the browser's trace, so the producer worker's spans continue it
+        "traceparent": request.headers.get("traceparent", ""),
     }
     await request.app[REDIS_KEY].xadd(JOBS, fields, maxlen=10_000, approximate=True)
     return web.json_response({"id": chat_id})
@@ -93,11 +96,9 @@ async def producer(
                     ).pipe(ops.text())
                     if job.get("smooth"):
                         text = text.pipe(ops.smooth())
-                    task = asyncio.create_task(
-                        rs.produce_once(
-                            redis, f"chat:{job['id']}", text.pipe(ops.throttle_text(0.05))
-                        )
-                    )
+                    trace = {"traceparent": job.get("traceparent", "")}
+                    answer = text.pipe(ops.throttle_text(0.05), continue_trace(trace))
+                    task = asyncio.create_task(rs.produce_once(redis, f"chat:{job['id']}", answer))
                     running.add(task)
                     task.add_done_callback(running.discard)
     finally:

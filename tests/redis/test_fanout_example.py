@@ -78,3 +78,22 @@ async def test_a_forged_last_event_id_is_a_400(workers: Any) -> None:
             )
         )
     assert info.value.status == 400
+
+
+async def test_the_producer_worker_continues_the_browser_trace(
+    workers: Any, telemetry: Any
+) -> None:
+    spans, _ = telemetry
+    (a, _), mock = workers
+    trace_id = "5b8efff798038103d269b633813fc60c"
+    started = rs.from_http(
+        f"{a}/api/chat",
+        json={"prompt": "go"},
+        headers={"traceparent": f"00-{trace_id}-eee19b7ec3c1b174-01"},
+    )
+    chat_id = str(msgspec.json.decode(b"".join(await rs.collect(started)))["id"])
+    await rs.collect(rs.from_http(f"{a}/api/stream/{chat_id}", method="GET"))
+    await until(lambda: any(s.name.startswith("chat ") for s in spans.get_finished_spans()))
+    chat = next(s for s in spans.get_finished_spans() if s.name.startswith("chat "))
+    assert format(chat.context.trace_id, "032x") == trace_id
+    assert mock.requests[-1].headers["traceparent"].split("-")[1] == trace_id
