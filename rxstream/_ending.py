@@ -24,3 +24,18 @@ def completing() -> Iterator[None]:
         yield
     finally:
         stream_complete.reset(token)
+
+
+stream_stopped: ContextVar[bool] = ContextVar("rxstream_stream_stopped", default=False)
+"""True while a Stop (``LiveStream.stop``, ``rs.stop``) disposes a stream, so what ends
+with it can tell a Stop from a consumer that went away (telemetry records it)."""
+
+
+@contextmanager
+def stopping() -> Iterator[None]:
+    """Mark disposals inside the block as a Stop."""
+    token = stream_stopped.set(True)
+    try:
+        yield
+    finally:
+        stream_stopped.reset(token)

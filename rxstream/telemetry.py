@@ -23,6 +23,7 @@ from typing import Any, Final, TypeVar
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
+from ._ending import stream_stopped
 from ._tap import current_tap
 from .models import FinishDelta, Restart, UsageDelta
 from .typing import Operator
@@ -287,6 +288,8 @@ class _Watch:
             span.set_status(Status(StatusCode.ERROR, type(error).__name__))
         elif cancelled:
             span.set_attribute("rxstream.cancelled", True)
+            if stream_stopped.get():
+                span.add_event("rxstream.stop")  # a Stop, not a consumer that went away
         span.end()
         if self._genai:
             self._record(now, outcome)

@@ -263,3 +263,20 @@ async def test_the_web_chat_example_continues_the_browser_trace(
                 await events.read()  # to the end of the answer
     chat_span = next(s for s in spans.get_finished_spans() if s.name.startswith("chat "))
     assert format(chat_span.context.trace_id, "032x") == trace_id
+
+
+async def test_a_stop_is_a_span_event_not_a_failure(telemetry: tuple[Any, Any]) -> None:
+    from rxstream.sinks import LiveStream
+
+    spans, _ = telemetry
+    async with MockServer(MockConfig(text=TEXT * 40, tokens_per_second=40)) as mock:
+        live = LiveStream(chat(mock)).start()
+        async with rs.iterate(live.observe()) as items:
+            async for _ in items:
+                live.stop()  # another tab pressed Stop
+                break
+        await mock.records[-1].finished.wait()
+    (span,) = spans.get_finished_spans()
+    assert [e.name for e in span.events] == ["rxstream.stop"]
+    assert span.attributes["rxstream.cancelled"] is True
+    assert "error.type" not in span.attributes

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import secrets
 from typing import TYPE_CHECKING, Any, Final
 
 from reactivex import Observable
 
+from .._ending import stream_stopped
 from .._log import get_logger
 from ..sinks._core import run
 from ._reader import Reader, hub_for
@@ -75,7 +77,9 @@ async def produce_once(
     watcher = Reader(control_key(key), (0, 0), on_control, block=60_000, expires=False)
     hub = hub_for(client)
     hub.add(watcher)
-    production = asyncio.ensure_future(run(source, sink))
+    # its own context, so a Stop can mark the disposal that cancelling it causes
+    production_context = contextvars.copy_context()
+    production = loop.create_task(run(source, sink), context=production_context)
     lease_lost = asyncio.ensure_future(sink.lease_lost.wait())
     try:
         await asyncio.wait(
@@ -85,6 +89,8 @@ async def produce_once(
             # Stop: the sink writes "stopped". Lease lost: another worker may be producing
             # this key, and two writers would interleave their text; the sink writes nothing.
             log.info("producer_stopped", key=key, lease_lost=lease_lost.done())
+            if stop_asked.done():
+                production_context.run(stream_stopped.set, True)
             production.cancel()  # disposes the upstream request at once
         await asyncio.wait({production})
         if lease_lost.done():

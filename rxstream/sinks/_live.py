@@ -10,6 +10,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
+from .._ending import stopping
 from .._log import get_logger
 from ..errors import StreamInterrupted, StreamStopped
 from ..models import TextDelta
@@ -71,7 +72,8 @@ class LiveStream:
         if self.outcome != "running":
             return
         if self._upstream is not None:
-            self._upstream.dispose()
+            with stopping():
+                self._upstream.dispose()
         log.info("live_stream_stopped", items=self.last_id)
         text = "".join(self._text)
         self.error = StreamStopped(

@@ -273,3 +273,14 @@ async def test_readers_link_their_span_to_the_producer(client: Any, telemetry: A
     assert read.kind == SpanKind.CONSUMER
     (link,) = read.links
     assert link.context.trace_id == producer.get_span_context().trace_id
+
+
+async def test_rs_stop_is_a_span_event_on_the_producer_span(client: Any, telemetry: Any) -> None:
+    spans, _ = telemetry
+    async with MockServer(MockConfig(text=TEXT, tokens_per_second=20)) as slow:
+        producing = asyncio.create_task(rs.produce_once(client, "chat:stop-span", answer(slow)))
+        await until(lambda: slow.records and slow.records[-1].events_sent >= 2)
+        await rs.stop(client, "chat:stop-span")
+        assert await producing is True
+    (span,) = [s for s in spans.get_finished_spans() if s.name.startswith("chat ")]
+    assert "rxstream.stop" in [e.name for e in span.events]
