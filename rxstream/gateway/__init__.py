@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -22,7 +23,7 @@ from .._log import get_logger
 from .._retry import RetryPolicy
 from ..models import Completion
 from ..sinks._core import collect
-from ..sinks._openai import ChunkWriter, error_response, openai_sse, usage_json
+from ..sinks._openai import completion_id, error_response, openai_sse, usage_json
 from ..sources._chat import DEFAULT_FIRST, DEFAULT_IDLE, PROVIDERS, chat
 from ..telemetry import continue_trace
 
@@ -33,7 +34,11 @@ MAX_BODY_BYTES: Final = 4 * 1024 * 1024
 KEYS_ENV: Final = "RXSTREAM_GATEWAY_KEYS"
 _SETTINGS: Final = web.AppKey("rxstream_gateway", dict)
 _OPTION_FIELDS: Final = ("tools", "tool_choice", "temperature", "stop", "response_format")
-_IGNORED_FIELDS: Final = frozenset({"stream", "stream_options", "model", "messages", "user"})
+_HANDLED_FIELDS: Final = frozenset(
+    {"stream", "stream_options", "model", "messages", "user", "max_tokens",
+     "max_completion_tokens", *_OPTION_FIELDS}
+)  # fmt: skip
+"""Request fields the gateway reads itself; the rest pass through to OpenAI upstreams."""
 
 
 def create_app(
@@ -146,11 +151,7 @@ async def _completions(request: web.Request) -> web.StreamResponse:
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     if max_tokens is not None:
         options["max_tokens"] = max_tokens
-    extra = {
-        k: v
-        for k, v in body.items()
-        if k not in _IGNORED_FIELDS and k not in options and k not in _MAPPED
-    }
+    extra = {k: v for k, v in body.items() if k not in _HANDLED_FIELDS}
     if extra and settings["provider"] != "openai":
         names = ", ".join(sorted(extra))
         return _error(400, f"Not supported for provider {settings['provider']}: {names}.", None)
@@ -171,16 +172,13 @@ async def _completions(request: web.Request) -> web.StreamResponse:
     return web.json_response(_completion_json(final, model))
 
 
-_MAPPED: Final = frozenset({"max_tokens", "max_completion_tokens"})
-
-
 def _completion_json(completion: Completion, model: str) -> dict[str, Any]:
-    writer = ChunkWriter(model)
+    response_id = completion_id()
     choices = []
     for index, message in enumerate(completion.choices):
         tool_calls = [
             {
-                "id": call.id or f"call_{writer.id[9:21]}{n}",
+                "id": call.id or f"call_{response_id[9:21]}{n}",
                 "type": "function",
                 "function": {"name": call.name, "arguments": call.arguments},
             }
@@ -201,9 +199,9 @@ def _completion_json(completion: Completion, model: str) -> dict[str, Any]:
             }
         )
     return {
-        "id": writer.id,
+        "id": response_id,
         "object": "chat.completion",
-        "created": writer.created,
+        "created": int(time.time()),
         "model": model,
         "choices": choices,
         "usage": usage_json(completion.usage),
