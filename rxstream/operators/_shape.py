@@ -26,25 +26,30 @@ def sentences(
     *,
     min_chars: int = 0,
     max_chars: int | None = None,
-    language: Language = "en",
+    language: Language | None = None,
     abbreviations: Iterable[str] = (),
 ) -> Operator[str, str]:
     """Split streamed text into complete sentences, each emitted as soon as it is certain.
 
     A sentence goes out while handling the fragment that brings the first character of
-    the next one (or its line break); where that character cannot decide it (``etc.``
-    at the end of the text so far), it waits only for the next word. Handles
-    abbreviations and titles, initials, decimals/versions/IPs, ellipses, closing quotes
-    and brackets, ``?!`` runs, URLs, e-mails and file names, numbered lists, markdown
-    headings and bullets (line breaks end sentences), fenced code blocks (kept whole),
-    CJK ``。！？`` and Spanish ``¿…?``/``¡…!``. Sentences are stripped: concatenating the
-    output gives the input without the whitespace between sentences.
+    the next one (or its line break); where that character cannot decide it (``U.S.``
+    at the end of the text so far), it waits only for the next word. Needs no language:
+    the abbreviations of 13 languages (en, es, de, fr, it, pt, nl, ru, zh, ja, ko, hi,
+    ar) apply together and every script's stops (``。``, ``।``, ``؟`` …) always do.
+    Handles titles and abbreviations, initials, German ordinals, decimals/versions/IPs,
+    ellipses, closing quotes and brackets (``« … »``, ``「…」と``), emoji after the
+    stop, ``?!`` runs, URLs, e-mails and file names, list markers, markdown headings and
+    bullets (line breaks end sentences), fenced code blocks (kept whole) and Spanish
+    ``¿…?``/``¡…!``. Sentences are stripped: concatenating the output gives the input
+    without the whitespace between sentences.
 
     Args:
         min_chars: Merge sentences shorter than this into the next one.
         max_chars: Force a break in run-on text at the best point (clause punctuation,
             then whitespace). Without it a sentence is still capped at 65,536 chars.
-        language: ``"en"``, ``"es"``, ``"de"`` or ``"fr"`` abbreviation lists.
+        language: Narrow the abbreviation lists to one language (``"en"``, ``"es"``,
+            ``"de"``, ``"fr"``, ``"it"``, ``"pt"``, ``"nl"``, ``"ru"``, ``"zh"``, ``"ja"``,
+            ``"ko"``, ``"hi"``, ``"ar"``); by default all apply together.
         abbreviations: Extra abbreviations (e.g. ``["approx", "Corp"]``).
 
     ::

@@ -41,12 +41,17 @@ def random_fragments(text: str, seed: int) -> list[str]:
     return pieces
 
 
-def test_corpus_is_large_and_covers_every_category() -> None:
-    assert len(CORPUS) >= 100
+def test_corpus_is_large_and_covers_every_language_and_category() -> None:
+    assert len(CORPUS) >= 300
     assert {case.category for case in CORPUS} >= {
         "abbreviation", "initials", "number", "ellipsis", "quotes", "punctuation", "url",
-        "list", "newline", "markdown", "code", "cjk", "spanish", "time",
+        "list", "newline", "markdown", "code", "cjk", "spanish", "time", "month", "unit",
+        "ends-sentence", "title", "spaced-abbreviation", "ordinal", "heading",
+        "guillemets", "cjk-quote", "emoji", "attribution", "brand", "script-stops",
     }  # fmt: skip
+    thirteen = {"en", "es", "de", "fr", "it", "pt", "nl", "ru", "zh", "ja", "ko", "hi", "ar"}
+    for language in thirteen:
+        assert sum(case.language == language for case in CORPUS) >= 6, language
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=lambda c: f"{c.category}:{c.text[:30]!r}")
@@ -65,15 +70,47 @@ def test_unambiguous_boundary_is_emitted_with_the_next_sentences_first_character
     assert splitter.feed("ow are you? I") == ["How are you?"]
 
 
+@pytest.mark.parametrize(
+    ("first", "space", "next_char", "sentence"),
+    [
+        ("नमस्ते।", " ", "आ", "नमस्ते।"),
+        ("Il a dit « Bonjour. »", " ", "P", "Il a dit « Bonjour. »"),
+        ("Great job!", " 🎉 ", "L", "Great job! 🎉"),
+        ("Sie kam am 1. Mai 2024.", " ", "D", "Sie kam am 1. Mai 2024."),
+        ("كيف حالك؟", " ", "أ", "كيف حالك؟"),
+    ],
+)
+def test_other_scripts_and_closers_emit_with_the_next_sentences_first_character(
+    first: str, space: str, next_char: str, sentence: str
+) -> None:
+    splitter = SentenceSplitter()
+    assert splitter.feed(first + space) == []
+    assert splitter.feed(next_char) == [sentence]
+
+
+def test_language_narrows_the_abbreviation_lists() -> None:
+    text = "Hr. Müller kommt. Dott. Rossi anche."
+    assert split([text]) == ["Hr. Müller kommt.", "Dott. Rossi anche."]
+    assert split([text], language="de") == ["Hr. Müller kommt.", "Dott.", "Rossi anche."]
+    assert split([text], language="it") == ["Hr.", "Müller kommt.", "Dott. Rossi anche."]
+    assert split(["すごい!本当?"], language="en") == ["すごい!", "本当?"]  # scripts always apply
+
+
 def test_line_break_emits_at_once() -> None:
     assert SentenceSplitter().feed("A heading\n") == ["A heading"]
 
 
 def test_ambiguous_boundary_waits_only_for_the_next_word() -> None:
     splitter = SentenceSplitter()
-    assert splitter.feed("Bring bread, etc. T") == []  # "T…" could be "The" or "Tom"
+    assert splitter.feed("I live in the U.S. T") == []  # "T…" could be "The" or "Texas"
     assert splitter.feed("hen") == []
-    assert splitter.feed(" we") == ["Bring bread, etc."]
+    assert splitter.feed(" we") == ["I live in the U.S."]
+
+
+def test_an_abbreviation_that_often_ends_a_sentence_ends_before_a_capital_at_once() -> None:
+    splitter = SentenceSplitter()
+    assert splitter.feed("Bring bread, etc. T") == ["Bring bread, etc."]
+    assert split(["Bring bread, etc. and water."]) == ["Bring bread, etc. and water."]
 
 
 def test_cjk_boundary_waits_one_character_for_closing_quotes() -> None:
@@ -120,6 +157,17 @@ def test_invalid_options_fail_at_pipe_time(options: dict[str, object]) -> None:
         ops.sentences(**options)  # type: ignore[arg-type]
 
 
+def test_memory_is_bounded_while_waiting_for_an_endless_word() -> None:
+    splitter = SentenceSplitter()
+    out = splitter.feed("Bring bread, etc. i")  # a lowercase brand ("iPhone") would start one
+    for _ in range(200):
+        out += splitter.feed("x" * 1000)
+    assert out
+    assert max(map(len, out)) <= 65_536
+    text = "".join(out + splitter.flush())
+    assert text.replace(" ", "") == ("Bring bread, etc. i" + "x" * 200_000).replace(" ", "")
+
+
 def test_memory_is_bounded_for_endless_run_on_text() -> None:
     splitter = SentenceSplitter()
     out: list[str] = []
@@ -144,7 +192,11 @@ def test_operator_emits_in_virtual_time_and_flushes_before_an_error() -> None:
 
 
 @given(
-    st.text(alphabet=st.sampled_from(list("ab .?!\n。”\"'1U.S")), max_size=80), st.integers(0, 3)
+    st.lists(
+        st.sampled_from([*"ab .?!\n。”\"'1U.S«»—~#`」と।🎉zBd", "z. B.", "```", "~~~", "## "]),
+        max_size=60,
+    ).map("".join),
+    st.integers(0, 3),
 )
 def test_output_is_the_input_without_whitespace_between_sentences(text: str, seed: int) -> None:
     out = split(random_fragments(text, seed))
