@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 __all__ = [
     "Completion",
@@ -135,6 +135,36 @@ class ToolCallProgress:
     arguments: Any
     done: bool = False
     choice: int = 0
+
+
+MarkdownKind: TypeAlias = Literal[
+    "paragraph", "heading", "list", "code", "table", "quote", "rule", "html"
+]
+"""What a :class:`MarkdownBlock` is (a list block is one top-level list item)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarkdownBlock:
+    """One top-level markdown block from ``ops.markdown_blocks()``.
+
+    ``final`` blocks are complete and concatenate back to the input exactly (blank lines
+    before a block are part of it). A non-final block is the still-open tail so far: it
+    replaces the previous tail and is itself replaced by a later tail or by its final
+    block.
+    """
+
+    text: str
+    kind: MarkdownKind
+    final: bool = True
+
+    @property
+    def language(self) -> str | None:
+        """A fenced code block's language tag (````` ```python ````` → ``"python"``)."""
+        if self.kind != "code":
+            return None
+        first = self.text.lstrip("\r\n").lstrip(" ")
+        info = first.lstrip(first[:1]).split("\n", 1)[0].strip() if first[:1] in "`~" else ""
+        return info.split()[0] if info else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ def test_top_level_all() -> None:
     assert set(rxstream.__all__) == {
         "BufferOverflow", "CircuitBreaker", "CircuitOpen", "Completion", "ConnectError",
         "ConnectionPool", "Delta", "EventTooLarge", "FinishDelta", "HTTPStatusError",
-        "LeaseLost", "Message", "ParseError", "ProviderError", "RateLimitError",
+        "LeaseLost", "MarkdownBlock", "Message", "ParseError", "ProviderError", "RateLimitError",
         "ReasoningDelta", "RefusalDelta", "Restart", "RetryPolicy", "SSEEvent", "SchemaError",
         "Secret", "StreamError", "StreamExpired", "StreamInterrupted", "StreamMetrics",
         "StreamStopped", "StreamTimeout", "TextDelta", "ToolCall", "ToolCallDelta",
@@ -29,10 +29,10 @@ def test_top_level_all() -> None:
 def test_operator_all() -> None:
     assert rxstream.operators.__all__ == [
         "accumulate", "anthropic_messages", "buffer_text", "debounce_text", "gemini", "guard",
-        "json_items", "json_result", "lines", "metrics", "ollama_chat", "openai_chat",
-        "openai_responses", "parse_ndjson", "parse_sse", "partial_json", "partial_tool_calls",
-        "retry", "sentences", "smooth", "sse_json", "text", "throttle_text", "timeout", "trace",
-        "words",
+        "json_items", "json_result", "lines", "markdown_blocks", "metrics", "ollama_chat",
+        "openai_chat", "openai_responses", "parse_ndjson", "parse_sse", "partial_json",
+        "partial_tool_calls", "retry", "sentences", "smooth", "sse_json", "text",
+        "throttle_text", "timeout", "trace", "words",
     ]  # fmt: skip
 
 

@@ -14,6 +14,7 @@ for use in ``source.pipe(...)``. Options are checked when the operator is create
   ``rs.hedge`` combine sources)
 - structured output: :func:`partial_json`, :func:`json_items`, :func:`json_result`,
   :func:`partial_tool_calls`
+- markdown: :func:`markdown_blocks`
 
 For standard Rx operators (``share``, ``replay``, ``last``, ``take`` …) use
 ``reactivex.operators``: rxstream's operators compose with them.
@@ -22,6 +23,7 @@ For standard Rx operators (``share``, ``replay``, ``last``, ``take`` …) use
 from ..telemetry import trace
 from ._assemble import accumulate, text
 from ._control import metrics, retry, timeout
+from ._markdown import markdown_blocks
 from ._parse import parse_ndjson, parse_sse, sse_json
 from ._providers import anthropic_messages, gemini, ollama_chat, openai_chat, openai_responses
 from ._resilience import guard
@@ -38,6 +40,7 @@ __all__ = [
     "json_items",
     "json_result",
     "lines",
+    "markdown_blocks",
     "metrics",
     "ollama_chat",
     "openai_chat",

@@ -1,6 +1,6 @@
 """Where streams end: awaited results, async iteration, and destinations for ``rs.run``."""
 
-from ._console import ConsoleSink, console
+from ._console import ConsoleSink, MarkdownConsoleSink, console
 from ._core import collect, iterate, run
 from ._live import LiveStream, LiveStreams
 from ._openai import openai_sse
@@ -11,6 +11,7 @@ __all__ = [
     "ConsoleSink",
     "LiveStream",
     "LiveStreams",
+    "MarkdownConsoleSink",
     "RecordingSink",
     "collect",
     "console",
