@@ -97,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = command("demo", "stream an answer from the embedded mock server")
     demo.add_argument("--tokens-per-second", type=float, default=60.0)
+    plain_help = "print the raw text (default: render markdown when stdout is a terminal)"
+    demo.add_argument("--plain", action="store_true", help=plain_help)
 
     chat = command("chat", "stream an answer from an OpenAI-compatible server")
     chat.add_argument("prompt")
@@ -111,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--model", default="gpt-4o-mini")
     chat.add_argument("--system", help="a system prompt")
+    chat.add_argument("--plain", action="store_true", help=plain_help)
     chat.add_argument(
         "--api-key-env",
         help="environment variable with the key (default: the provider's, e.g. OPENAI_API_KEY)",
@@ -172,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.log_level, json=args.log_json)
     try:
         if args.command == "demo":
-            return asyncio.run(_demo(args.tokens_per_second, sys.stdout))
+            return asyncio.run(_demo(args.tokens_per_second, sys.stdout, plain=args.plain))
         if args.command == "chat":
             return asyncio.run(_chat(args, sys.stdout))
         if args.command == "record":
@@ -197,9 +200,13 @@ async def stream_chat(
     out: TextIO,
     system: str | None = None,
     provider: Provider = "openai",
+    markdown: bool = False,
     **params: Any,
 ) -> tuple[Completion, StreamMetrics]:
-    """Stream one chat completion, printing its text live; return the final snapshot."""
+    """Stream one chat completion, printing its text live; return the final snapshot.
+
+    With ``markdown`` and a terminal, the text is rendered as markdown (``rich``).
+    """
     reports: list[StreamMetrics] = []
     messages = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": prompt})
@@ -209,15 +216,19 @@ async def stream_chat(
     stream = deltas.pipe(ops.metrics(on_report=reports.append), ops.accumulate())
     final = Completion()
     printed = 0
-    # Only the newest snapshot matters for rendering, so a slow terminal may skip some.
-    async with iterate(stream, max_buffer=64, overflow="drop_oldest") as snapshots:
-        async for final in snapshots:
-            text = final.text
-            if len(text) > printed:
-                out.write(text[printed:])
-                out.flush()
-                printed = len(text)
-    out.write("\n")
+    sink = console(out, markdown=markdown)
+    try:
+        # Only the newest snapshot matters for rendering, so a slow terminal may skip some.
+        async with iterate(stream, max_buffer=64, overflow="drop_oldest") as snapshots:
+            async for final in snapshots:
+                text = final.text
+                if len(text) > printed:
+                    await sink.send(text[printed:])
+                    printed = len(text)
+    finally:
+        await sink.close(None)
+    if not printed:
+        out.write("\n")
     return final, reports[-1]
 
 
@@ -240,7 +251,7 @@ def _summary(final: Completion, report: StreamMetrics, out: TextIO) -> None:
         )
 
 
-async def _demo(tokens_per_second: float, out: TextIO) -> int:
+async def _demo(tokens_per_second: float, out: TextIO, *, plain: bool = False) -> int:
     config = MockConfig(
         tokens_per_second=tokens_per_second,
         tool_arguments={"get_weather": {"city": "Paris", "unit": "celsius"}},
@@ -258,6 +269,7 @@ async def _demo(tokens_per_second: float, out: TextIO) -> int:
                 model="mock-gpt",
                 api_key=None,
                 out=out,
+                markdown=not plain,
                 tools=[WEATHER_TOOL],
             )
         except StreamError as error:
@@ -277,6 +289,7 @@ async def _chat(args: argparse.Namespace, out: TextIO) -> int:
         "out": out,
         "system": args.system,
         "provider": args.provider,
+        "markdown": not args.plain,
     }
     try:
         if args.base_url is None:

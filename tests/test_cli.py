@@ -49,3 +49,40 @@ def test_chat_with_each_provider_against_the_mock(
     captured = capsys.readouterr()
     assert 'You asked: "Hello there".' in captured.out
     assert "finish reason: stop" in captured.err
+
+
+def _run_in_terminal(*args: str) -> str:
+    """Run the CLI with its stdout on a real pseudo-terminal; return what it showed."""
+    import os
+    import select
+
+    primary, secondary = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rxstream", *args], stdout=secondary, stderr=subprocess.DEVNULL
+    )
+    os.close(secondary)
+    chunks = []
+    while True:
+        ready = select.select([primary], [], [], 20)[0]
+        if not ready:
+            break
+        try:
+            data = os.read(primary, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    process.wait(timeout=20)
+    os.close(primary)
+    assert process.returncode == 0
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_demo_renders_markdown_in_a_terminal_and_plain_text_with_plain() -> None:
+    rendered = _run_in_terminal("demo", "--tokens-per-second", "2000")
+    assert "\x1b[?25l" in rendered  # rich's live area for the open block
+    assert "ReactiveX pipeline." in rendered
+    plain = _run_in_terminal("demo", "--tokens-per-second", "2000", "--plain")
+    assert "\x1b[" not in plain
+    assert "rxstream turns a streaming HTTP response into a ReactiveX pipeline." in plain

@@ -94,6 +94,76 @@ def run(ctx: Context) -> list[Result]:
         per_fragment = seconds / len(fragments) * 1e6
         results.append(Result(NAME, "per fragment", name, "time per fragment", per_fragment, "µs"))
     ctx.advance("shaping overhead")
+    if have("markdown_it"):
+        results += _markdown(ctx)
+    else:
+        ctx.notes.append("shaping: markdown-it-py not installed, markdown not measured")
+    ctx.advance("shaping markdown")
+    return results
+
+
+def _markdown(ctx: Context) -> list[Result]:
+    """markdown_blocks() speed, and the render work it saves on a ~20 KB answer.
+
+    The naive UI re-renders the whole text so far after every 20-character fragment;
+    with ``markdown_blocks`` each finished block is rendered once, plus (terminal) the open
+    block after every fragment, or (web page) not at all, since the tail is shown as
+    text. All renders use markdown-it-py's HTML renderer.
+    """
+    from markdown_it import MarkdownIt
+
+    from tests.markdown_corpus import ANSWERS
+
+    size = 5_000 if ctx.quick else 20_000
+    answer = ""
+    for candidate in ANSWERS:
+        if len(answer) >= size:
+            break
+        answer += candidate.rstrip("\n") + "\n\n"
+    fragments = _fragments(answer, 20)
+    render = MarkdownIt("commonmark").enable("table").render
+    results = []
+
+    def blocks() -> list[Any]:
+        out: list[Any] = []
+        reactivex.from_iterable(fragments).pipe(ops.markdown_blocks()).subscribe(out.append)
+        return out
+
+    seconds = median_seconds(blocks, 1 if ctx.quick else 5)
+    results.append(
+        Result(
+            NAME, "markdown throughput", "markdown_blocks()", "speed", len(answer) / seconds,
+            "chars/s", "higher", note=f"{len(fragments)} fragments",
+        )
+    )  # fmt: skip
+    emitted = blocks()
+
+    def whole_text_per_fragment() -> None:
+        text = ""
+        for fragment in fragments:
+            text += fragment
+            render(text)
+
+    def finished_blocks_and_tail() -> None:
+        for block in emitted:
+            render(block.text)
+
+    def finished_blocks_only() -> None:
+        for block in emitted:
+            if block.final:
+                render(block.text)
+
+    note = f"{len(answer) // 1000} KB answer, {len(fragments)} fragments"
+    for client, run in (
+        ("re-render whole text per fragment", whole_text_per_fragment),
+        ("markdown_blocks: blocks once + open block per fragment", finished_blocks_and_tail),
+        ("markdown_blocks: blocks once (tail as text)", finished_blocks_only),
+    ):
+        seconds = median_seconds(run, 1)
+        results.append(
+            Result(NAME, "markdown render work", client, "render time", seconds * 1e3, "ms",
+                   note=note)
+        )  # fmt: skip
     return results
 
 
@@ -190,10 +260,20 @@ TARGETS: list[Target] = [
     _accuracy_target(),
     ratio_target(
         NAME,
+        "markdown: rendering blocks once is at least 10x less work than re-rendering per fragment",
+        {"case": "markdown render work", "client": "re-render whole text per fragment"},
+        {
+            "case": "markdown render work",
+            "client": "markdown_blocks: blocks once + open block per fragment",
+        },
+        at_least=10.0,
+    ),
+    ratio_target(
+        NAME,
         "sentences() at least as fast as pysbd",
         {"case": "throughput", "client": "rxstream sentences()"},
         {"case": "throughput", "client": "pysbd"},
         at_least=1.0,
     ),
 ]
-STEPS = 3
+STEPS = 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import secrets
 from typing import Any
 
@@ -12,19 +13,24 @@ from redis.asyncio import Redis
 
 import rxstream as rs
 from rxstream import operators as ops
+from rxstream.markdown import HtmlRenderer
 from rxstream.sinks import sse_response
 from rxstream.telemetry import continue_trace
 
 from ..web_chat.app import index  # the same page
+from ..web_chat.markdown import markdown_events_after
 
 REDIS_KEY = web.AppKey("redis", Redis)
+RENDER_KEY = web.AppKey("render", HtmlRenderer)
 JOBS = "jobs"
+_EVENT_ID = re.compile(r"\d+-\d+/\d+")
 
 
 def web_worker(redis: Redis) -> web.Application:
     """Serves the web-chat page and API; any number of these can run."""
     app = web.Application()
     app[REDIS_KEY] = redis
+    app[RENDER_KEY] = HtmlRenderer()
     app.router.add_get("/", index)
     app.router.add_post("/api/chat", enqueue)
     app.router.add_get("/api/stream/{id}", stream)
@@ -50,17 +56,14 @@ async def enqueue(request: web.Request) -> web.Response:
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
-    after = request.headers.get("Last-Event-ID") or "0-0"
-    try:
-        answer = rs.from_redis_stream(
-            request.app[REDIS_KEY],
-            f"chat:{request.match_info['id']}",
-            after=after,
-            with_ids=True,
-            wait=10,
-        )
-    except ValueError as error:  # a Last-Event-ID that is no stream entry id
-        raise web.HTTPBadRequest(text=str(error)) from None
+    # Markdown blocks depend on the whole answer before them: read it from the start and
+    # send only the events after the browser's Last-Event-ID ("<entry id>/<n>").
+    after = request.headers.get("Last-Event-ID") or None
+    if after is not None and not _EVENT_ID.fullmatch(after):
+        raise web.HTTPBadRequest(text=f"Last-Event-ID {after!r} is not an event of this stream")
+    answer = rs.from_redis_stream(
+        request.app[REDIS_KEY], f"chat:{request.match_info['id']}", with_ids=True, wait=10
+    ).pipe(markdown_events_after(request.app[RENDER_KEY], after))
     return await sse_response(request, answer, retry_ms=200, keepalive=10.0)
 
 

@@ -10,12 +10,16 @@ from aiohttp import web
 
 import rxstream as rs
 from rxstream import operators as ops
+from rxstream.markdown import HtmlRenderer
 from rxstream.sinks import LiveStreams, sse_response
 from rxstream.telemetry import continue_trace
+
+from .markdown import markdown_events
 
 STATIC = Path(__file__).parent / "static"
 STREAMS_KEY = web.AppKey("streams", LiveStreams)
 SETTINGS_KEY = web.AppKey("settings", dict)
+RENDER_KEY = web.AppKey("render", HtmlRenderer)
 CONNECTIONS_KEY = web.AppKey("connections", dict)
 
 
@@ -26,11 +30,14 @@ def create_app(
     model: str = "mock-gpt",
     refresh: float = 0.05,
     testing: bool = False,
+    image_origins: tuple[str, ...] = (),
     **chat_options: Any,
 ) -> web.Application:
     """The app. ``testing`` adds ``POST /api/test/drop/{id}`` to cut SSE connections;
+    ``image_origins`` lists the only origins whose images an answer may show;
     ``chat_options`` go to ``rs.chat`` (``retry=``, ``headers=`` …)."""
     app = web.Application()
+    app[RENDER_KEY] = HtmlRenderer(image_origins=image_origins)
     app[STREAMS_KEY] = LiveStreams(replay=4096, linger=30.0)
     app[SETTINGS_KEY] = {
         "base_url": base_url,
@@ -77,8 +84,13 @@ async def start_chat(request: web.Request) -> web.Response:
     if body.get("smooth"):
         text = text.pipe(ops.smooth(chunking="word"))
     chat_id = next(_ids)
-    # the answer's spans continue the browser's (or a proxy's) trace, with OpenTelemetry on
-    answer = text.pipe(ops.throttle_text(settings["refresh"]), continue_trace(request.headers))
+    # finished markdown blocks as sanitized HTML, the open one as text at most every
+    # `refresh` s; the answer's spans continue the browser's (or a proxy's) trace
+    answer = text.pipe(
+        ops.throttle_text(settings["refresh"]),
+        markdown_events(request.app[RENDER_KEY]),
+        continue_trace(request.headers),
+    )
     request.app[STREAMS_KEY].start(chat_id, answer)
     return web.json_response({"id": chat_id})
 

@@ -20,6 +20,7 @@ from ..models import (
     ReasoningDelta,
     RefusalDelta,
     Restart,
+    SSEEvent,
     TextDelta,
     ToolCallDelta,
     UsageDelta,
@@ -53,6 +54,9 @@ def encode_event(item: Any, event_id: int | str | None, *, name: str | None = No
     """One SSE event: strings and text deltas as plain text, other values as JSON."""
     if isinstance(item, str):
         data = item
+    elif type(item) is SSEEvent:
+        data = item.data  # an event the application named itself
+        name = name or item.event
     elif type(item) in _TEXT_TYPES:
         data = item.text  # choice 0 of one answer: the browser wants the text itself
     elif dataclasses.is_dataclass(item) and not isinstance(item, type):
@@ -80,14 +84,15 @@ async def sse_response(
 ) -> web.StreamResponse:
     """Stream ``source`` to the client as spec-conformant SSE; returns when it ends.
 
-    Each item becomes one event: ``str`` and ``TextDelta`` as ``event: delta`` with the
-    text as data, other models and values as JSON (``tool_call``, ``usage``, ``finish``,
-    ``completion`` …). Every event has an ``id``: a running number, or the id of an
-    ``(id, item)`` pair (as ``LiveStream.observe`` and ``from_redis_stream(with_ids=True)``
-    emit). A comment goes out after ``keepalive`` idle seconds, and the stream ends
-    with ``event: done``, ``event: stopped`` (a Stop ended it: ``StreamStopped``,
-    with ``{"partial_text"}``) or ``event: error`` (``{"type", "message"}`` of the typed
-    error, never a secret).
+    Each item becomes one event: ``str`` and ``TextDelta`` as ``event: delta`` with the text
+    as data, an ``SSEEvent`` with its own ``event`` name and ``data`` (its ``id`` is
+    replaced by the stream's), other models and values as JSON (``tool_call``, ``usage``,
+    ``finish``, ``completion`` …). Every event has an ``id``: a running number, or the id of
+    an ``(id, item)`` pair (as ``LiveStream.observe`` and
+    ``from_redis_stream(with_ids=True)`` emit). A comment goes out after ``keepalive`` idle
+    seconds, and the stream ends with ``event: done``, ``event: stopped`` (a Stop ended it:
+    ``StreamStopped``, with ``{"partial_text"}``) or ``event: error`` (``{"type",
+    "message"}`` of the typed error, never a secret).
 
     With a plain observable, a client that disconnects disposes the upstream at once
     (cancelling the LLM request). With a ``LiveStream``, the client only detaches, and

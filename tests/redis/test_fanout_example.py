@@ -16,7 +16,8 @@ from rxstream.mock import MockConfig, MockServer
 
 from ..conftest import until
 
-TEXT = " ".join(f"Fanout sentence {n}." for n in range(1, 41))
+PARAGRAPHS = [f"Fanout paragraph {n} with *emphasis*." for n in range(1, 21)]
+TEXT = "\n\n".join(PARAGRAPHS)
 
 
 @pytest.fixture
@@ -44,17 +45,20 @@ async def test_switching_workers_mid_answer_loses_and_repeats_nothing(workers: A
     async for event in rs.iterate(
         rs.from_http(f"{a}/api/stream/{chat_id}", method="GET").pipe(ops.parse_sse())
     ):
-        if event.event == "delta":
+        if event.event in ("block", "tail"):
             seen.append(event)
-        if len(seen) == 8:
+        if sum(e.event == "block" for e in seen) == 5:
             break  # the browser drops this worker
     rest = await rs.collect(
         rs.from_http(
             f"{b}/api/stream/{chat_id}", method="GET", headers={"Last-Event-ID": seen[-1].id}
         ).pipe(ops.parse_sse())
     )
-    text = "".join(e.data for e in seen) + "".join(e.data for e in rest if e.event == "delta")
-    assert text == TEXT
+    blocks = [e.data for e in [*seen, *rest] if e.event == "block"]
+    expected = [f"<p>Fanout paragraph {n} with <em>emphasis</em>.</p>\n" for n in range(1, 21)]
+    assert blocks == expected  # each finished block once, in order, as sanitized HTML
+    tails = [e.data.strip() for e in [*seen, *rest] if e.event == "tail"]
+    assert all(any(p.startswith(tail) for p in PARAGRAPHS) for tail in tails)  # raw text
     assert rest[-1].event == "done"
     assert len(mock.requests) == 1
 

@@ -17,7 +17,7 @@ from reactivex.subject import Subject
 import rxstream as rs
 from rxstream import operators as ops
 from rxstream.errors import StreamInterrupted, StreamStopped
-from rxstream.models import TextDelta, ToolCallDelta
+from rxstream.models import SSEEvent, TextDelta, ToolCallDelta
 from rxstream.sinks import LiveStream, encode_event, sse_response
 
 from ..conftest import Serve
@@ -33,6 +33,8 @@ def test_encoding_names_ids_and_multiline_data() -> None:
     assert tool.startswith("event: tool_call\nid: 4\ndata: {")
     assert '"name":"f"' in tool
     assert encode_event({"x": 1}, None, name="done") == b'event: done\ndata: {"x":1}\n\n'
+    named = SSEEvent("<p>hi</p>\n", event="block", id="ignored")
+    assert encode_event(named, 5) == b"event: block\nid: 5\ndata: <p>hi</p>\ndata: \n\n"
 
 
 async def test_items_ids_done_and_error(serve: Serve) -> None:
