@@ -13,6 +13,7 @@ from .._ending import stream_stopped
 from .._log import get_logger
 from ..sinks._core import run
 from ._reader import Reader, hub_for
+from ._shared import check_client
 from ._writer import RedisStreamSink, batched
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ async def produce_once(
     """
     if lease <= 0:
         raise ValueError("lease must be positive")
+    check_client(client)
     token = secrets.token_hex(8)
     lease_key, lease_ms = f"{key}:lease", int(lease * 1000)  # "done" once finished
     acquired = batched(client, lambda p: p.set(lease_key, token, nx=True, px=lease_ms))
@@ -108,6 +110,7 @@ async def produce_once(
 async def stop(client: Redis, key: str) -> None:
     """Ask the producer of ``key`` (on any worker) to stop; it sees this within one
     Redis round trip. A producer that starts within ``STOP_TTL`` s is stopped too."""
+    check_client(client)
     control = control_key(key)
     request: dict[Any, Any] = {"type": "stop", "data": ""}
     await asyncio.gather(

@@ -34,7 +34,7 @@ from ._codec import (
     text_of,
     unreachable,
 )
-from ._shared import SharedHelper, shared
+from ._shared import SharedHelper, check_client, shared
 from ._writer import batched
 
 if TYPE_CHECKING:
@@ -282,6 +282,7 @@ def from_redis_stream(
     """
     if block < 1:
         raise ValueError("block is a number of milliseconds, >= 1")
+    check_client(client)
     start = parse_id(after or "0-0")
 
     async def body(out: Emitter[Any]) -> None:

@@ -13,7 +13,7 @@ from ..errors import LeaseLost, StreamError
 from ..models import FinishDelta, TextDelta, Usage, UsageDelta
 from ..telemetry import inject_trace_context
 from ._codec import TRACE, encode_item, redis_errors, terminal_fields, unreachable
-from ._shared import SharedHelper, shared
+from ._shared import SharedHelper, check_client, shared
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -130,6 +130,7 @@ class RedisStreamSink:
     ) -> None:
         if maxlen < 1 or ttl < 1 or lease <= 0:
             raise ValueError("maxlen, ttl and lease must be positive")
+        check_client(client)
         self.client = client
         self.key = key
         self.maxlen = maxlen
