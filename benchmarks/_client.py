@@ -389,18 +389,23 @@ async def fanout(
                 "commands": 0.0,
             }
         from redis.asyncio import Connection, Redis
+        from redis.asyncio.cluster import RedisCluster
 
         sent = [0]
+        send = Connection.send_packed_command
 
-        class CountingConnection(Connection):
-            """Counts writes to the socket: one per command, one per pipeline."""
+        async def counting(self: Connection, *args: Any, **kwargs: Any) -> None:
+            """Counts writes to the socket: one per command, one per pipeline (per node)."""
+            sent[0] += 1
+            await send(self, *args, **kwargs)
 
-            async def send_packed_command(self, *args: Any, **kwargs: Any) -> None:
-                sent[0] += 1
-                await super().send_packed_command(*args, **kwargs)
-
-        redis = Redis.from_url(redis_url, connection_class=CountingConnection)
-        await redis.flushdb()
+        Connection.send_packed_command = counting  # type: ignore[method-assign]
+        redis: Any
+        if mode == "redis-cluster":
+            redis = RedisCluster.from_url(redis_url)
+        else:
+            redis = Redis.from_url(redis_url)
+            await redis.flushdb()
         before = await _calls(redis)
         sent[0] = 0
         producers = [
@@ -413,7 +418,7 @@ async def fanout(
         ]
         await asyncio.gather(*producers, *readers)
         round_trips = sent[0]
-        calls = await _calls(redis) - before - 1  # minus the INFO that took "before"
+        calls = await _calls(redis) - before - (3 if mode == "redis-cluster" else 1)
         await redis.aclose()
         produced = len(latencies) / consumers
         return {
@@ -426,8 +431,37 @@ async def fanout(
 
 
 async def _calls(redis: Any) -> int:
-    stats = await redis.info("commandstats")
-    return sum(int(v["calls"]) for k, v in stats.items() if k.startswith("cmdstat_"))
+    """Commands Redis ran so far (over every primary of a cluster)."""
+    nodes = redis.get_primaries() if hasattr(redis, "get_primaries") else [None]
+    total = 0
+    for node in nodes:
+        stats = await (redis.info("commandstats", target_nodes=node) if node else
+                       redis.info("commandstats"))  # fmt: skip
+        total += sum(int(v["calls"]) for k, v in stats.items() if k.startswith("cmdstat_"))
+    return total
+
+
+async def replica_ack_cost(url: str, batches: int) -> dict[str, Any]:
+    """ms per pipeline of 10 XADDs to one primary, without and with ``WAIT 1`` after it
+    (the producer waiting until a replica holds the batch)."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    fields: dict[Any, Any] = {"type": "delta", "data": "x" * 20}
+    report = {}
+    for wait in (False, True, False, True):  # alternated: this machine is noisy
+        started = time.perf_counter()
+        for _ in range(batches):
+            pipeline = redis.pipeline(transaction=False)
+            for _ in range(10):
+                pipeline.xadd("{rxs0}:ack-cost", fields, maxlen=1000, approximate=True)
+            if wait:
+                pipeline.execute_command("WAIT", 1, 1000)
+            await pipeline.execute()
+        key = "with_wait" if wait else "without_wait"
+        report[key] = min(report.get(key, 1e9), (time.perf_counter() - started) / batches * 1e3)
+    await redis.aclose()
+    return report
 
 
 if __name__ == "__main__":
@@ -435,6 +469,9 @@ if __name__ == "__main__":
     mode, client, url, *rest = sys.argv[1:]
     if mode == "fanout":
         print(json.dumps(asyncio.run(fanout(url, rest[0], int(rest[1]), int(rest[2]), client))))
+        raise SystemExit(0)
+    if mode == "replica-ack":
+        print(json.dumps(asyncio.run(replica_ack_cost(url, int(rest[0])))))
         raise SystemExit(0)
     if mode == "http":
         outcome = asyncio.run(http(client, url))

@@ -14,7 +14,9 @@ virtual time, leak checks, and a throwaway Redis server.
 
 For the Redis scale-out, ``RedisServer`` runs a real ``redis-server`` (the binary from
 ``apt-get install redis-server``) on a free loopback port, and the ``redis_server_url``
-fixture yields its URL (the test is skipped where the binary is missing).
+fixture yields its URL (the test is skipped where the binary is missing);
+``RedisClusterServer`` runs a local Redis Cluster (primaries with replicas) that a test
+can reshard or kill a primary of.
 
 Fault modes are chosen per request with the ``x-mock-fault`` header (see
 ``rxstream.mock``), or per test with ``@pytest.mark.parametrize("mock_server",
@@ -49,6 +51,7 @@ __all__ = [
     "Emission",
     "MockConfig",
     "MockServer",
+    "RedisClusterServer",
     "RedisServer",
     "assert_no_leaks",
     "load_recording",
@@ -213,6 +216,187 @@ class RedisServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+class RedisClusterServer:
+    """A throwaway Redis Cluster on loopback: ``primaries`` primaries with ``replicas``
+    replicas each (``redis-server`` processes joined by ``redis-cli --cluster create``).
+
+    ``with RedisClusterServer() as cluster: RedisCluster.from_url(cluster.url)``.
+    ``kill(port)`` ends one node at once (``SIGKILL``), as a crash would; with
+    ``node_timeout`` ms (default 1,000) its replica takes over within a few seconds.
+    Needs ``redis-server`` and ``redis-cli`` on ``PATH``.
+    """
+
+    def __init__(self, *, primaries: int = 3, replicas: int = 1, node_timeout: int = 1000) -> None:
+        server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+        if server is None or cli is None:
+            raise FileNotFoundError("redis-server or redis-cli not found (apt install redis)")
+        self.server, self.cli = server, cli
+        self.primaries, self.replicas, self.node_timeout = primaries, replicas, node_timeout
+        self.ports: list[int] = []
+        self._processes: dict[int, subprocess.Popen[bytes]] = {}
+        self._folder: Any = None
+
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:<port of the first node>``: any node finds the rest."""
+        return f"redis://127.0.0.1:{self.ports[0]}"
+
+    def start(self) -> RedisClusterServer:
+        """Start every node, create the cluster and wait until it serves every slot."""
+        import tempfile
+
+        self._folder = tempfile.TemporaryDirectory(prefix="rxstream-cluster-")
+        count = self.primaries * (1 + self.replicas)
+        self.ports = _cluster_ports(count)
+        for port in self.ports:
+            self._processes[port] = subprocess.Popen(
+                [self.server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--cluster-enabled", "yes",
+                 "--cluster-config-file", f"nodes-{port}.conf",
+                 "--cluster-node-timeout", str(self.node_timeout), "--dir", self._folder.name,
+                 "--cluster-replica-validity-factor", "0", "--repl-diskless-sync-delay", "0",
+                 "--logfile", f"redis-{port}.log"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        for port in self.ports:
+            _wait_for_port(port, 10.0)
+        subprocess.run(
+            [self.cli, "--cluster", "create", *(f"127.0.0.1:{port}" for port in self.ports),
+             "--cluster-replicas", str(self.replicas), "--cluster-yes"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60,
+        )  # fmt: skip
+        self.wait_until_healthy()
+        return self
+
+    def wait_until_healthy(self, timeout: float = 30.0) -> None:
+        """Wait until every live node reports ``cluster_state:ok`` and every replica has
+        finished its initial sync (a replica without its primary's data cannot replace it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ports = self.live_ports()
+            states = [self._cli(port, "cluster", "info") for port in ports]
+            replication = [self._cli(port, "info", "replication") for port in ports]
+            synced = all(
+                "role:master" in info or "master_link_status:up" in info for info in replication
+            )
+            if states and synced and all("cluster_state:ok" in state for state in states):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"the Redis cluster did not become healthy in {timeout} s")
+
+    def live_ports(self) -> list[int]:
+        """The ports of the nodes still running."""
+        return [p for p, process in self._processes.items() if process.poll() is None]
+
+    def primary_of(self, key: str) -> int:
+        """The port of the primary serving ``key``'s hash slot now."""
+        return self.primary_of_slot(self.slot_of(key))
+
+    def primary_of_slot(self, slot: int) -> int:
+        """The port of the primary serving ``slot`` now."""
+        for line in self._cli(self.live_ports()[0], "cluster", "nodes").splitlines():
+            fields = line.split()
+            if "master" not in fields[2] or "fail" in fields[2]:
+                continue
+            for span in fields[8:]:
+                low, _, high = span.partition("-")
+                if low.isdigit() and int(low) <= slot <= int(high or low):
+                    return int(fields[1].split("@")[0].rsplit(":", 1)[1])
+        raise RuntimeError(f"no primary serves slot {slot}")
+
+    def primary_ports(self) -> list[int]:
+        """The ports of the live primaries."""
+        ports = []
+        for line in self._cli(self.live_ports()[0], "cluster", "nodes").splitlines():
+            fields = line.split()
+            if "master" in fields[2] and "fail" not in fields[2]:
+                ports.append(int(fields[1].split("@")[0].rsplit(":", 1)[1]))
+        return ports
+
+    def node_id(self, port: int) -> str:
+        """The cluster node id of the node at ``port``."""
+        return self._cli(port, "cluster", "myid").strip()
+
+    def move_slot(self, slot: int, to_port: int) -> None:
+        """Reshard one slot to the primary at ``to_port``, keys and all, as
+        ``redis-cli --cluster reshard`` does: clients meet ``ASK`` while the keys move and
+        ``MOVED`` afterwards."""
+        owner = self.primary_of_slot(slot)
+        source, target = self.node_id(owner), self.node_id(to_port)
+        self._cli(to_port, "cluster", "setslot", str(slot), "importing", source)
+        self._cli(owner, "cluster", "setslot", str(slot), "migrating", target)
+        while keys := self._cli(owner, "cluster", "getkeysinslot", str(slot), "100").split():
+            self._cli(owner, "migrate", "127.0.0.1", str(to_port), "", "0", "5000",
+                      "keys", *keys)  # fmt: skip
+        for port in self.live_ports():
+            self._cli(port, "cluster", "setslot", str(slot), "node", target)
+
+    def slot_of(self, key: str) -> int:
+        """The hash slot of ``key``."""
+        return int(self._cli(self.live_ports()[0], "cluster", "keyslot", key).strip())
+
+    def kill(self, port: int) -> None:
+        """End the node at ``port`` at once (``SIGKILL``)."""
+        process = self._processes[port]
+        process.kill()
+        process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Stop every node and remove their files (idempotent)."""
+        for process in self._processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes.values():
+            process.wait(timeout=10)
+        self._processes = {}
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+    def _cli(self, port: int, *command: str) -> str:
+        done = subprocess.run(
+            [self.cli, "-p", str(port), *command], capture_output=True, text=True, timeout=10
+        )
+        return done.stdout
+
+    def __enter__(self) -> RedisClusterServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def _cluster_ports(count: int) -> list[int]:
+    """Free ports whose cluster bus port (port + 10000) is free and valid too."""
+    import random
+
+    ports: list[int] = []
+    while len(ports) < count:
+        port = random.randint(20_000, 50_000)
+        if port in ports:
+            continue
+        try:
+            for candidate in (port, port + 10_000):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        ports.append(port)
+    return ports
+
+
+def _wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 try:

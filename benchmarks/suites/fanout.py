@@ -6,14 +6,16 @@ process produces every stream and reads it 4 times, either through Redis
 in-process (one ``LiveStream`` per stream). Reports added latency p50/p99 per chunk
 read; Redis round trips per chunk (socket writes counted by the client: a pipeline is
 one) and commands per chunk (from Redis's own command statistics), both per chunk
-produced — a chunk read by 4 consumers counts once.
+produced — a chunk read by 4 consumers counts once. The same run on a local Redis
+Cluster (3 primaries, 3 replicas, 16 shards) follows, and the cost of a producer waiting
+for a replica (``WAIT 1``) after each pipeline of 10 ``XADD``s to one primary.
 """
 
 from __future__ import annotations
 
 import shutil
 
-from rxstream.testing import RedisServer
+from rxstream.testing import RedisClusterServer, RedisServer
 
 from .._core import Context, Result, Target, find, have
 from .._processes import client, server
@@ -50,6 +52,30 @@ def run(ctx: Context) -> list[Result]:
                 ):
                     results.append(Result(NAME, case, name, metric, report[field], "calls"))
             ctx.advance(f"fanout {mode}")
+    if shutil.which("redis-cli") is None:
+        ctx.notes.append("fanout: needs redis-cli for the cluster case; skipped")
+        return results
+    with RedisClusterServer() as cluster:
+        with server("ticker", str(tokens), "50") as url:
+            report = client("fanout", "redis-cluster", url, cluster.url, str(streams),
+                            str(CONSUMERS))  # fmt: skip
+        name = "rxstream via Redis Cluster (3 primaries)"
+        for metric, field, unit, scale in (
+            ("added latency p50", "latency_p50", "ms", 1000),
+            ("added latency p99", "latency_p99", "ms", 1000),
+            ("Redis round trips per chunk", "round_trips", "calls", 1),
+            ("Redis commands per chunk", "commands", "calls", 1),
+        ):
+            results.append(Result(NAME, case, name, metric, report[field] * scale, unit))
+        ctx.advance("fanout redis-cluster")
+        primary = cluster.primary_of("{rxs0}:ack-cost")  # the key replica_ack_cost writes
+        cost = client("replica-ack", "-", f"redis://127.0.0.1:{primary}", "200" if ctx.quick
+                      else "2000")  # fmt: skip
+        for label, field in (("XADD x10", "without_wait"), ("XADD x10 + WAIT 1", "with_wait")):
+            results.append(
+                Result(NAME, "replica acknowledgement per batch", label, "time per batch",
+                       cost[field], "ms")
+            )  # fmt: skip
     return results
 
 
@@ -62,15 +88,28 @@ def _ratio(results: list[Result]) -> tuple[bool | None, str]:
 
 
 def _batched(results: list[Result]) -> tuple[bool | None, str]:
-    trips = find(results, metric="Redis round trips per chunk")
+    trips = find(results, client="rxstream via Redis", metric="Redis round trips per chunk")
     if trips is None:
         return None, "not measured"
     return trips.value < 1, f"{trips.value:.2f} round trips per chunk produced"
+
+
+def _cluster(results: list[Result]) -> tuple[bool | None, str]:
+    cluster = "rxstream via Redis Cluster (3 primaries)"
+    trips = find(results, client=cluster, metric="Redis round trips per chunk")
+    p99 = find(results, client=cluster, metric="added latency p99")
+    single = find(results, client="rxstream via Redis", metric="added latency p99")
+    if trips is None or p99 is None or single is None or not single.value:
+        return None, "not measured"
+    return trips.value < 1, (
+        f"{trips.value:.2f} round trips per chunk; p99 {p99.value / single.value:.2f}x one primary"
+    )
 
 
 TARGETS: list[Target] = [
     Target(NAME, "Redis fan-out cost (reported, no threshold)", _ratio),
     # 4 readers and 1 writer per chunk: under one round trip means reads and writes batch
     Target(NAME, "Redis round trips per chunk < 1 (shared XREAD, pipelined XADD)", _batched),
+    Target(NAME, "on a cluster too: round trips per chunk < 1 (a read per shard)", _cluster),
 ]
-STEPS = 2
+STEPS = 3

@@ -5,8 +5,9 @@ the lease ``K:lease`` (the producer's token, renewed while it writes; ``done`` a
 end, for as long as the stream lives) and the control stream ``K:control`` (``rs.stop``
 appends to it). In each process, all streams on one client share one command batcher
 (a pipeline per round trip, ``_writer``) and one reader (a blocking ``XREAD`` over
-every key, ``_reader``). Needs the ``redis`` extra; redis-py is imported only when
-Redis is used.
+every key, ``_reader``). On Redis Cluster the same keys live under hash-tagged shards,
+with one reader per shard and numbered entries (``_layout``). Needs the ``redis`` extra;
+redis-py is imported only when Redis is used.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Entries have two fields: ``type`` (the SSE event name: ``delta``, ``tool_call``,
 ``usage``, ``finish`` …, or the terminals ``done``, ``error``, ``stopped``) and ``data``
-(text, or JSON).
+(text, or JSON); on a cluster (layout 2, ``_layout``) a third, ``n``, numbers them.
 """
 
 from __future__ import annotations
@@ -63,6 +63,41 @@ def redis_errors() -> tuple[type[BaseException], ...]:
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
     return (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+FAILOVER_WINDOW: Final = 20.0
+"""Seconds a cluster client keeps retrying through a failover or resharding before the
+failure is reported (a replica takes over within a few ``cluster-node-timeout``s)."""
+
+
+def failover_errors() -> tuple[type[BaseException], ...]:
+    """What a cluster raises while a primary fails over or slots move.
+
+    Beyond redis-py's documented errors, a connection closed under a command can
+    surface as an internal error (``AttributeError``, ``IndexError``, ``KeyError``,
+    ``TypeError`` from its parser or node tables): those are retried too, but only
+    around executing commands, never around building them.
+    """
+    from redis.exceptions import (
+        AskError,
+        ClusterError,
+        ReadOnlyError,
+        RedisClusterException,
+        TryAgainError,
+    )
+
+    return (
+        *redis_errors(),
+        ClusterError,  # ClusterDownError, MasterDownError
+        RedisClusterException,  # SlotNotCoveredError, no node reachable
+        AskError,  # and MovedError: a slot moved and redis-py ran out of redirections
+        ReadOnlyError,  # a write reached a primary that has just become a replica
+        TryAgainError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        TypeError,
+    )
 
 
 def unreachable(exc: BaseException) -> ConnectError:

@@ -12,8 +12,8 @@ from reactivex import Observable
 from .._ending import stream_stopped
 from .._log import get_logger
 from ..sinks._core import run
+from ._layout import layout_for
 from ._reader import Reader, hub_for
-from ._shared import check_client
 from ._writer import RedisStreamSink, batched
 
 if TYPE_CHECKING:
@@ -25,9 +25,20 @@ STOP_TTL: Final = 60
 """Seconds a Stop request is kept: a producer starting later than that is not stopped."""
 
 
-def control_key(key: str) -> str:
+def control_key(client: Redis, key: str) -> str:
     """The small stream ``rs.stop`` writes to; producers watch it through the shared reader."""
-    return f"{key}:control"
+    return f"{layout_for(client).stream(key)}:control"
+
+
+# SET NX, and also "yes" when this token holds it already: sent again through a
+# failover, the first SET's lost reply must not make the producer think it lost.
+ACQUIRE: Final = """
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then return 1 end
+if holder then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 
 
 async def produce_once(
@@ -53,11 +64,12 @@ async def produce_once(
     """
     if lease <= 0:
         raise ValueError("lease must be positive")
-    check_client(client)
     token = secrets.token_hex(8)
-    lease_key, lease_ms = f"{key}:lease", int(lease * 1000)  # "done" once finished
-    acquired = batched(client, lambda p: p.set(lease_key, token, nx=True, px=lease_ms))
-    stop_requested = batched(client, lambda p: p.exists(control_key(key)))
+    control = control_key(client, key)
+    lease_key = f"{layout_for(client).stream(key)}:lease"  # "done" once finished
+    lease_ms = int(lease * 1000)
+    acquired = batched(client, lambda p: p.eval(ACQUIRE, 1, lease_key, token, lease_ms))
+    stop_requested = batched(client, lambda p: p.exists(control))
     acquired, stop_requested = await asyncio.gather(acquired, stop_requested)
     if not acquired:
         log.info("producer_already_running", key=key)
@@ -76,8 +88,8 @@ async def produce_once(
             stop_asked.set_result(None)
         return True
 
-    watcher = Reader(control_key(key), (0, 0), on_control, block=60_000, expires=False)
-    hub = hub_for(client)
+    watcher = Reader(control, (0, 0), on_control, block=60_000, expires=False)
+    hub = hub_for(client, key)
     hub.add(watcher)
     # its own context, so a Stop can mark the disposal that cancelling it causes
     production_context = contextvars.copy_context()
@@ -110,8 +122,7 @@ async def produce_once(
 async def stop(client: Redis, key: str) -> None:
     """Ask the producer of ``key`` (on any worker) to stop; it sees this within one
     Redis round trip. A producer that starts within ``STOP_TTL`` s is stopped too."""
-    check_client(client)
-    control = control_key(key)
+    control = control_key(client, key)
     request: dict[Any, Any] = {"type": "stop", "data": ""}
     await asyncio.gather(
         batched(client, lambda p: p.xadd(control, request, maxlen=16, approximate=False)),

@@ -22,10 +22,12 @@ from ..errors import StreamError, StreamExpired, StreamInterrupted
 from ..sources._task import Emitter, task_source
 from ..telemetry import linked_span
 from ._codec import (
+    FAILOVER_WINDOW,
     TERMINALS,
     TRACE,
     StreamId,
     decode_item,
+    failover_errors,
     format_id,
     parse_id,
     rebuilt_error,
@@ -34,7 +36,8 @@ from ._codec import (
     text_of,
     unreachable,
 )
-from ._shared import SharedHelper, check_client, shared
+from ._layout import Layout, layout_for
+from ._shared import SharedHelper, shared
 from ._writer import batched
 
 if TYPE_CHECKING:
@@ -52,15 +55,29 @@ OnEntry = Callable[[str, str, str, Any], bool]
 
 
 class Reader:
-    """One position in one stream, fed by the hub; ``finished`` resolves at the end."""
+    """One position in one stream, fed by the hub; ``finished`` resolves at the end.
 
-    __slots__ = ("block", "expires", "finished", "key", "last", "on_entry")
+    ``key`` is the Redis key read, ``name`` the stream's name in messages (they differ
+    on a cluster). ``number`` is the ``n`` of the last entry delivered (cluster layout):
+    a repeat is dropped, a jump is a loss and ends the reader with ``StreamInterrupted``.
+    """
+
+    __slots__ = ("block", "expires", "finished", "key", "last", "name", "number", "on_entry")
 
     def __init__(
-        self, key: str, after: StreamId, on_entry: OnEntry, *, block: int, expires: bool
+        self,
+        key: str,
+        after: StreamId,
+        on_entry: OnEntry,
+        *,
+        block: int,
+        expires: bool,
+        name: str | None = None,
     ) -> None:
         self.key = key
+        self.name = name or key
         self.last = after
+        self.number: int | None = 0 if after == (0, 0) else None  # None: resumed mid-stream
         self.on_entry = on_entry
         self.block = block
         self.expires = expires  # a missing key is an error (not for control streams)
@@ -70,8 +87,23 @@ class Reader:
         if not self.finished.done():
             self.finished.set_exception(error)
 
-    def deliver(self, entry_id: str, position: StreamId, kind: str, data: str, item: Any) -> None:
+    def deliver(
+        self,
+        entry_id: str,
+        position: StreamId,
+        kind: str,
+        data: str,
+        item: Any,
+        number: int | None = None,
+    ) -> None:
         self.last = position
+        if number is not None:
+            if self.number is not None and number <= self.number:
+                return  # written twice: a write retried through a failover
+            if self.number is not None and number > self.number + 1:
+                self.fail(_lost(self.name, self.number + 1, number - 1))
+                return
+            self.number = number
         try:
             done = self.on_entry(entry_id, kind, data, item)
         except Exception as error:  # a subscriber's failure ends that subscriber only
@@ -84,11 +116,13 @@ class Reader:
 class StreamHub(SharedHelper):
     """The shared ``XREAD BLOCK`` loop of one client on one event loop."""
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis, shard: int | None = None) -> None:
         super().__init__(client)
+        layout = layout_for(client)
         self._readers: dict[str, list[Reader]] = {}
         self._heard: dict[str, float] = {}  # key -> when it last had an entry or was checked
-        self._wake_key = f"rxstream:wake:{secrets.token_hex(8)}"
+        self._wake_key = layout.wake(shard, secrets.token_hex(8))
+        self._ride_out_failovers = layout.cluster
         self._wake_last = "0-0"
         self._reading: dict[str, StreamId] | None = None  # positions of the XREAD in flight
         self._wake_sent = False
@@ -141,9 +175,26 @@ class StreamHub(SharedHelper):
             log.debug("wake_failed", key=self._wake_key)
 
     async def _read_all(self) -> None:
+        retryable = failover_errors() if self._ride_out_failovers else ()
+        failing_since: float | None = None
+        delay = 0.05
         try:
             while self._readers and self._task is asyncio.current_task():
-                await self._read_once()
+                try:
+                    await self._read_once()
+                except retryable as exc:
+                    # A cluster failing over or resharding: read again (each reader from
+                    # its last entry) until it answers or the window closes.
+                    now = self.loop.time()
+                    failing_since = now if failing_since is None else failing_since
+                    if now - failing_since + delay > FAILOVER_WINDOW:
+                        raise
+                    log.info("redis_failover_retry", error=type(exc).__name__, reading=True)
+                    self._reading = None
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+                else:
+                    failing_since, delay = None, 0.05
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -180,17 +231,19 @@ class StreamHub(SharedHelper):
         if not readers:
             return
         position = parse_id(entry_id)
-        kind, data = "message", ""
+        kind, data, number = "message", "", None
         for name, value in raw_fields.items():
             name = text_of(name)
             if name == "type":
                 kind = text_of(value)
             elif name == "data":
                 data = text_of(value)
+            elif name == "n":
+                number = int(value)
         item = None if kind in TERMINALS or kind == TRACE else _decoded(kind, data)
         for reader in tuple(readers):
             if position > reader.last:
-                reader.deliver(entry_id, position, kind, data, item)
+                reader.deliver(entry_id, position, kind, data, item, number)
                 self._finish(reader)
 
     async def _check_quiet(self, now: float) -> None:
@@ -219,7 +272,7 @@ class StreamHub(SharedHelper):
                 continue
             for reader in list(self._readers.get(key, ())):
                 if reader.expires:
-                    reader.fail(_ended_early(key, expired=not stream))
+                    reader.fail(_ended_early(reader.name, expired=not stream))
                     self.remove(reader)
 
 
@@ -229,6 +282,14 @@ def _ended_early(key: str, *, expired: bool) -> StreamError:
     return StreamInterrupted(
         f"The producer of {key!r} stopped without finishing (its lease lapsed: the worker "
         "died or lost Redis). Start the request again."
+    )
+
+
+def _lost(name: str, first: int, last: int) -> StreamInterrupted:
+    lost = f"entry {first}" if first == last else f"entries {first}-{last}"
+    return StreamInterrupted(
+        f"The stream {name!r} lost {lost} (a Redis failover dropped writes that had not "
+        "reached a replica, or they were trimmed). Start the request again."
     )
 
 
@@ -251,9 +312,13 @@ def _decoded(kind: str, data: str) -> Any:
         return data
 
 
-def hub_for(client: Redis) -> StreamHub:
-    """The process-wide reader of ``client`` on the running loop."""
-    return shared(client, "hub", StreamHub)
+def hub_for(client: Redis, key: str = "", layout: Layout | None = None) -> StreamHub:
+    """The reader of ``client`` on the running loop that reads ``key`` (the stream's
+    name): one for everything on one Redis, one per shard on a cluster."""
+    shard = (layout or layout_for(client)).shard(key)
+    if shard is None:
+        return shared(client, "hub", StreamHub)
+    return shared(client, f"hub:{shard}", lambda c: StreamHub(c, shard))
 
 
 def from_redis_stream(
@@ -282,11 +347,12 @@ def from_redis_stream(
     """
     if block < 1:
         raise ValueError("block is a number of milliseconds, >= 1")
-    check_client(client)
     start = parse_id(after or "0-0")
+    layout = layout_for(client)
+    stream = layout.stream(key)
 
     async def body(out: Emitter[Any]) -> None:
-        await _wait_for(client, key, wait)
+        await _wait_for(client, stream, key, wait)
 
         span: Any = None
 
@@ -305,8 +371,8 @@ def from_redis_stream(
             out.emit((entry_id, item) if with_ids else item)
             return False
 
-        reader = Reader(key, start, on_entry, block=block, expires=True)
-        hub = hub_for(client)
+        reader = Reader(stream, start, on_entry, block=block, expires=True, name=key)
+        hub = hub_for(client, key, layout)
         hub.add(reader)
         try:
             await reader.finished
@@ -318,7 +384,7 @@ def from_redis_stream(
     return task_source(body, name="from_redis_stream")
 
 
-async def _wait_for(client: Redis, key: str, wait: float) -> None:
+async def _wait_for(client: Redis, key: str, name: str, wait: float) -> None:
     """Return once ``key`` or its producer's lease exists; ``StreamExpired`` after ``wait``."""
     deadline = asyncio.get_running_loop().time() + wait
     lease = f"{key}:lease"
@@ -328,12 +394,12 @@ async def _wait_for(client: Redis, key: str, wait: float) -> None:
         )
         if text_of(kind) not in ("stream", "none"):
             # caught here: in the shared XREAD it would fail every reader in the process
-            raise StreamError(f"The key {key!r} holds a {text_of(kind)}, not a stream.")
+            raise StreamError(f"The key {name!r} holds a {text_of(kind)}, not a stream.")
         if found:
             return
         if asyncio.get_running_loop().time() >= deadline:
             raise StreamExpired(
-                f"No stream at {key!r}: it expired or was never started. Start the request again.",
-                key=key,
+                f"No stream at {name!r}: it expired or was never started. Start the request again.",
+                key=name,
             )
         await asyncio.sleep(0.02)  # a producer may be about to take the job

@@ -30,22 +30,6 @@ class SharedHelper:
         return client
 
 
-def check_client(client: Any) -> None:
-    """Refuse a Redis Cluster client at call time, with what works instead.
-
-    The layout (a stream beside ``key:lease`` and ``key:control``, one ``XREAD`` over
-    every key) needs keys of many hash slots in one command, which a cluster refuses
-    with ``CROSSSLOT`` deep inside the shared reader; saying so here is clearer.
-    """
-    kind = type(client)
-    if kind.__module__.startswith("redis.") and "Cluster" in kind.__name__:
-        raise ValueError(
-            "rxstream's Redis Streams fan-out does not support Redis Cluster yet (it reads "
-            "keys of many hash slots in one XREAD). Use one Redis primary, or a "
-            "Sentinel-managed one (redis.asyncio.Sentinel(...).master_for(...))."
-        )
-
-
 _SHARED: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 

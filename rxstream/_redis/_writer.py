@@ -12,8 +12,17 @@ from .._log import get_logger
 from ..errors import LeaseLost, StreamError
 from ..models import FinishDelta, TextDelta, Usage, UsageDelta
 from ..telemetry import inject_trace_context
-from ._codec import TRACE, encode_item, redis_errors, terminal_fields, unreachable
-from ._shared import SharedHelper, check_client, shared
+from ._codec import (
+    FAILOVER_WINDOW,
+    TRACE,
+    encode_item,
+    failover_errors,
+    redis_errors,
+    terminal_fields,
+    unreachable,
+)
+from ._layout import is_cluster, layout_for
+from ._shared import SharedHelper, shared
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -41,6 +50,7 @@ class Batcher(SharedHelper):
         super().__init__(client)
         self._queue: list[tuple[Command, asyncio.Future[Any]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._ride_out_failovers = is_cluster(client)
         self.round_trips = 0
 
     def submit(self, command: Command) -> asyncio.Future[Any]:
@@ -56,11 +66,7 @@ class Batcher(SharedHelper):
             while self._queue:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                 try:  # building the pipeline can raise too (e.g. a value of a bad type)
-                    pipeline = self.client.pipeline(transaction=False)
-                    for command, _ in batch:
-                        command(pipeline)
-                    self.round_trips += 1
-                    replies = await pipeline.execute(raise_on_error=False)
+                    replies = await self._execute(batch)
                 except asyncio.CancelledError:
                     for _, reply in batch:
                         reply.cancel()
@@ -84,6 +90,35 @@ class Batcher(SharedHelper):
                 for _, reply in self._queue:
                     reply.cancel()
                 self._queue = []
+
+    async def _execute(self, batch: list[tuple[Command, asyncio.Future[Any]]]) -> list[Any]:
+        """One pipeline for ``batch``; on a cluster, sent again through a failover.
+
+        Sending again may append an entry twice (its reply was lost with the old
+        primary): entries are numbered on a cluster, and readers drop repeats.
+        """
+        retryable = failover_errors() if self._ride_out_failovers else ()
+        deadline = self.loop.time() + FAILOVER_WINDOW
+        delay = 0.05
+        while True:
+            pipeline = self.client.pipeline(transaction=False)
+            for command, _ in batch:
+                command(pipeline)
+            self.round_trips += 1
+            try:
+                replies: list[Any] = await pipeline.execute(raise_on_error=False)
+            except retryable as exc:
+                failure: BaseException = exc
+            else:
+                failed = [r for r in replies if isinstance(r, retryable)] if retryable else []
+                if not failed:
+                    return replies
+                failure = failed[0]
+            if self.loop.time() + delay > deadline:
+                raise failure
+            log.info("redis_failover_retry", error=type(failure).__name__, commands=len(batch))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
 
 def batcher_for(client: Redis) -> Batcher:
@@ -130,9 +165,12 @@ class RedisStreamSink:
     ) -> None:
         if maxlen < 1 or ttl < 1 or lease <= 0:
             raise ValueError("maxlen, ttl and lease must be positive")
-        check_client(client)
+        layout = layout_for(client)
         self.client = client
         self.key = key
+        self._stream = layout.stream(key)  # the Redis key (key itself, on one Redis)
+        self._numbered = layout.cluster
+        self._written = 0
         self.maxlen = maxlen
         self.ttl = ttl
         self.lease = lease
@@ -140,7 +178,7 @@ class RedisStreamSink:
         self.usage: Usage | None = None
         self.finish_reason: str | None = None
         self.lease_lost: asyncio.Event = asyncio.Event()
-        self._lease_key = f"{key}:lease"
+        self._lease_key = f"{self._stream}:lease"
         self._token = lease_token or secrets.token_hex(8)
         self._holds_lease = lease_token is not None  # produce_once took it already
         self._heartbeat: asyncio.Task[None] | None = None
@@ -148,7 +186,10 @@ class RedisStreamSink:
 
     def _append(self, fields: dict[str, str]) -> None:
         payload: dict[Any, Any] = fields  # redis-py's value type is wider than str
-        key, maxlen = self.key, self.maxlen
+        if self._numbered:
+            self._written += 1
+            payload = {**fields, "n": str(self._written)}
+        key, maxlen = self._stream, self.maxlen
         reply = batcher_for(self.client).submit(
             lambda pipeline: pipeline.xadd(key, payload, maxlen=maxlen, approximate=True)
         )
@@ -169,7 +210,7 @@ class RedisStreamSink:
     def _start_heartbeat(self) -> None:
         """After the first entry: the lease (for a plain sink) and the stream's expiry."""
         lease_key, token, lease_ms = self._lease_key, self._token, int(self.lease * 1000)
-        key, ttl = self.key, self.ttl
+        key, ttl = self._stream, self.ttl
         batcher = batcher_for(self.client)
         if not self._holds_lease:  # a plain sink: announce itself as the stream's producer
             self._unconfirmed.append(batcher.submit(lambda p: p.set(lease_key, token, px=lease_ms)))
@@ -180,7 +221,7 @@ class RedisStreamSink:
 
     async def _keep_lease(self) -> None:
         lease_key, token, lease_ms = self._lease_key, self._token, int(self.lease * 1000)
-        key, ttl = self.key, self.ttl
+        key, ttl = self._stream, self.ttl
         while True:
             await asyncio.sleep(self.lease / 3)
             try:
@@ -238,7 +279,7 @@ class RedisStreamSink:
             error, text="".join(self.text), usage=self.usage, finish_reason=self.finish_reason
         )
         self._append(terminal)
-        key, ttl, lease_key, token = self.key, self.ttl, self._lease_key, self._token
+        key, ttl, lease_key, token = self._stream, self.ttl, self._lease_key, self._token
         batcher = batcher_for(self.client)
         self._unconfirmed.append(batcher.submit(lambda pipeline: pipeline.expire(key, ttl)))
         # "done" for the stream's lifetime: a late produce_once does not start it again

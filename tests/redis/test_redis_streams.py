@@ -284,20 +284,3 @@ async def test_rs_stop_is_a_span_event_on_the_producer_span(client: Any, telemet
         assert await producing is True
     (span,) = [s for s in spans.get_finished_spans() if s.name.startswith("chat ")]
     assert "rxstream.stop" in [e.name for e in span.events]
-
-
-async def test_a_redis_cluster_client_is_refused_with_a_clear_error_at_call_time() -> None:
-    from redis.asyncio.cluster import RedisCluster
-
-    cluster = RedisCluster(host="127.0.0.1", port=1)  # never connects: refused first
-    calls = (
-        lambda: rs.from_redis_stream(cluster, "chat:1"),
-        lambda: rs.sinks.to_redis_stream(cluster, "chat:1"),
-    )
-    for call in calls:
-        with pytest.raises(ValueError, match="does not support Redis Cluster yet"):
-            call()
-    with pytest.raises(ValueError, match="Sentinel"):
-        await rs.produce_once(cluster, "chat:1", reactivex.empty())
-    with pytest.raises(ValueError, match="Redis Cluster"):
-        await rs.stop(cluster, "chat:1")

@@ -1,4 +1,5 @@
-"""A separate process for the Redis tests: ``python -m tests.redis.worker MODE URL KEY [AFTER]``.
+"""A separate process for the Redis tests: ``python -m tests.redis.worker MODE URL KEY [AFTER]``
+(URL ``cluster+redis://…`` for a Redis Cluster).
 
 ``consume``: print ``[entry_id, text]`` JSON lines as they arrive, then ``["end", outcome]``.
 ``stop``: ask the producer of KEY to stop.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import Any
 
 import structlog
 from redis.asyncio import Redis
@@ -18,8 +20,17 @@ from redis.asyncio import Redis
 import rxstream as rs
 
 
+def connect(url: str) -> Any:
+    """A client for ``url``; ``cluster+redis://…`` for a Redis Cluster client."""
+    if url.startswith("cluster+"):
+        from redis.asyncio.cluster import RedisCluster
+
+        return RedisCluster.from_url(url.removeprefix("cluster+"))
+    return Redis.from_url(url)
+
+
 async def main(mode: str, url: str, key: str, after: str, lease: str = "5") -> None:
-    client = Redis.from_url(url)
+    client = connect(url)
     try:
         if mode == "stop":
             await rs.stop(client, key)
