@@ -316,6 +316,15 @@ class RedisClusterServer:
                 ports.append(int(fields[1].split("@")[0].rsplit(":", 1)[1]))
         return ports
 
+    def replica_of(self, primary: int) -> int:
+        """The port of a live replica of the primary at ``primary``."""
+        primary_id = self.node_id(primary)
+        for line in self._cli(self.live_ports()[0], "cluster", "nodes").splitlines():
+            fields = line.split()
+            if "slave" in fields[2] and "fail" not in fields[2] and fields[3] == primary_id:
+                return int(fields[1].split("@")[0].rsplit(":", 1)[1])
+        raise RuntimeError(f"the primary at {primary} has no live replica")
+
     def node_id(self, port: int) -> str:
         """The cluster node id of the node at ``port``."""
         return self._cli(port, "cluster", "myid").strip()

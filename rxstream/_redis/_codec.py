@@ -100,6 +100,17 @@ def failover_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+def is_failover(exc: BaseException) -> bool:
+    """Whether ``exc`` is a cluster failing over or moving slots (worth sending again):
+    one of ``failover_errors()``, or a blocked read the server released because its
+    role changed (``UNBLOCKED … instance state changed``, a graceful failover)."""
+    if isinstance(exc, failover_errors()):
+        return True
+    from redis.exceptions import ResponseError
+
+    return isinstance(exc, ResponseError) and str(exc).startswith("UNBLOCKED")
+
+
 def unreachable(exc: BaseException) -> ConnectError:
     return ConnectError(
         f"Redis is unreachable ({type(exc).__name__}). Check the Redis URL and that it runs."

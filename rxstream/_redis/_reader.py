@@ -27,8 +27,8 @@ from ._codec import (
     TRACE,
     StreamId,
     decode_item,
-    failover_errors,
     format_id,
+    is_failover,
     parse_id,
     rebuilt_error,
     redis_errors,
@@ -175,14 +175,15 @@ class StreamHub(SharedHelper):
             log.debug("wake_failed", key=self._wake_key)
 
     async def _read_all(self) -> None:
-        retryable = failover_errors() if self._ride_out_failovers else ()
         failing_since: float | None = None
         delay = 0.05
         try:
             while self._readers and self._task is asyncio.current_task():
                 try:
                     await self._read_once()
-                except retryable as exc:
+                except Exception as exc:
+                    if not (self._ride_out_failovers and is_failover(exc)):
+                        raise
                     # A cluster failing over or resharding: read again (each reader from
                     # its last entry) until it answers or the window closes.
                     now = self.loop.time()

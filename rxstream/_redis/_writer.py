@@ -16,7 +16,7 @@ from ._codec import (
     FAILOVER_WINDOW,
     TRACE,
     encode_item,
-    failover_errors,
+    is_failover,
     redis_errors,
     terminal_fields,
     unreachable,
@@ -97,7 +97,6 @@ class Batcher(SharedHelper):
         Sending again may append an entry twice (its reply was lost with the old
         primary): entries are numbered on a cluster, and readers drop repeats.
         """
-        retryable = failover_errors() if self._ride_out_failovers else ()
         deadline = self.loop.time() + FAILOVER_WINDOW
         delay = 0.05
         while True:
@@ -107,10 +106,14 @@ class Batcher(SharedHelper):
             self.round_trips += 1
             try:
                 replies: list[Any] = await pipeline.execute(raise_on_error=False)
-            except retryable as exc:
+            except Exception as exc:
+                if not (self._ride_out_failovers and is_failover(exc)):
+                    raise
                 failure: BaseException = exc
             else:
-                failed = [r for r in replies if isinstance(r, retryable)] if retryable else []
+                failed = [
+                    r for r in replies if isinstance(r, Exception) and is_failover(r)
+                ] if self._ride_out_failovers else []  # fmt: skip
                 if not failed:
                     return replies
                 failure = failed[0]

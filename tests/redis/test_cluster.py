@@ -141,6 +141,7 @@ async def test_hundreds_of_streams_read_by_one_process_on_bounded_connections(
             cluster._cli(port, "client", "list").count("name=rxs-reader ")
             for port in cluster.live_ports()
         )
+        print(f"connections held by the reading process: {connections}")
         assert connections <= 40  # 16 shards' reads + the batcher's, not one per stream
     finally:
         await writer.aclose()
@@ -179,6 +180,34 @@ async def test_resharding_mid_stream_loses_and_repeats_nothing(cluster: RedisClu
         await asyncio.wait_for(reading, 30)
         assert received == pieces
         assert cluster.primary_of(stream) == target
+    finally:
+        await client.aclose()
+        await reader_client.aclose()
+
+
+async def test_a_graceful_failover_mid_stream_loses_and_repeats_nothing(
+    cluster: RedisClusterServer,
+) -> None:
+    client = cluster_module.RedisCluster.from_url(cluster.url)
+    reader_client = cluster_module.RedisCluster.from_url(cluster.url)
+    key = "chat:graceful"
+    pieces = [f" piece {n}." for n in range(60)]
+    try:
+        source = reactivex.interval(0.03).pipe(ops_take(len(pieces)), rx_map(lambda n: pieces[n]))
+        writing = asyncio.create_task(rs.run(source, rs.sinks.to_redis_stream(client, key)))
+        received: list[str] = []
+        reading = asyncio.create_task(
+            rs.run(rs.from_redis_stream(reader_client, key, wait=5), received.append)
+        )
+        await until(lambda: len(received) >= 10, within=10)
+        stream = layout_for(client).stream(key)
+        primary = cluster.primary_of(stream)
+        replica = cluster.replica_of(primary)
+        cluster._cli(replica, "cluster", "failover")  # the replica takes over, in sync
+        await asyncio.wait_for(writing, 30)  # without an error
+        await asyncio.wait_for(reading, 30)
+        assert received == pieces
+        await until(lambda: cluster.primary_of(stream) == replica, within=10)
     finally:
         await client.aclose()
         await reader_client.aclose()
