@@ -25,6 +25,10 @@ from . import Decoder
 
 DEFAULT_MAX_CHARS: Final = 1024 * 1024
 """No single block (a huge code block, say) may grow past this many characters."""
+LIVE_TAIL_CHARS: Final = 8192
+"""Up to this size the open block is re-emitted after every fragment that changed it;
+beyond, only once it grew by an eighth, so a huge block costs linear work, not
+quadratic (each tail update carries the whole open block)."""
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)$")
 _HEADING = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)")
@@ -83,6 +87,7 @@ class MarkdownBlockSplitter(Decoder[str, MarkdownBlock]):
 
     __slots__ = (
         "_fence",
+        "_held",
         "_html_end",
         "_indent",
         "_item_blank",
@@ -90,6 +95,7 @@ class MarkdownBlockSplitter(Decoder[str, MarkdownBlock]):
         "_lines",
         "_max",
         "_partial",
+        "_partial_size",
         "_tail",
         "_tail_sent",
     )
@@ -100,8 +106,10 @@ class MarkdownBlockSplitter(Decoder[str, MarkdownBlock]):
         self._tail = tail
         self._max = max_chars
         self._lines: list[str] = []  # the open block's complete lines (blank lines first)
+        self._held = 0  # characters in _lines
         self._kind: str | None = None  # a MarkdownKind or "code_indented"; None: blank so far
-        self._partial = ""  # the current line, not yet ended by "\n"
+        self._partial: list[str] = []  # pieces of the current line, not yet ended by "\n"
+        self._partial_size = 0
         self._fence = ""  # the open code fence ("```", "~~~~")
         self._html_end: re.Pattern[str] | None = None  # what ends the open HTML block
         self._indent = 0  # the open list item's content column
@@ -114,15 +122,19 @@ class MarkdownBlockSplitter(Decoder[str, MarkdownBlock]):
         if not item:
             return []
         out: list[MarkdownBlock] = []
-        text = self._partial + item
-        start = 0
-        while True:
-            end = text.find("\n", start)
-            if end == -1:
-                break
-            self._line(text[start : end + 1], out)
+        end = item.find("\n")
+        if end == -1:
+            self._partial.append(item)  # joined once its line ends: no quadratic copying
+            self._partial_size += len(item)
+        else:
+            self._partial.append(item[: end + 1])
+            self._line("".join(self._partial), out)
             start = end + 1
-        self._partial = text[start:]
+            while (end := item.find("\n", start)) != -1:
+                self._line(item[start : end + 1], out)
+                start = end + 1
+            self._partial = [item[start:]] if start < len(item) else []
+            self._partial_size = len(item) - start
         self._check_size()
         if self._tail:
             self._emit_tail(out)
@@ -131,7 +143,7 @@ class MarkdownBlockSplitter(Decoder[str, MarkdownBlock]):
     def flush(self) -> list[MarkdownBlock]:
         out: list[MarkdownBlock] = []
         if self._partial:
-            line, self._partial = self._partial, ""
+            line, self._partial, self._partial_size = "".join(self._partial), [], 0
             self._line(line, out)
         if self._lines:
             self._close(out)
@@ -145,23 +157,23 @@ class MarkdownBlockSplitter(Decoder[str, MarkdownBlock]):
         kind = self._kind
         body = line.rstrip("\r\n")
         if kind == "code":
-            self._lines.append(line)
+            self._hold(line)
             if self._closes_fence(body):
                 self._close(out)
             return
         if kind == "html":
-            self._lines.append(line)
+            self._hold(line)
             end = self._html_end
             if end.search(body) is not None if end is not None else _blank(body):
                 self._close(out)
             return
         if kind == "paragraph":
             if _blank(body):
-                self._lines.append(line)
+                self._hold(line)
                 self._close(out)
                 return
             if _SETEXT.match(body):
-                self._lines.append(line)  # "Title\n---" is a heading, not a rule
+                self._hold(line)  # "Title\n---" is a heading, not a rule
                 self._kind = "heading"
                 self._close(out)
                 return
@@ -169,16 +181,16 @@ class MarkdownBlockSplitter(Decoder[str, MarkdownBlock]):
                 self._table_from_last_line(line, out)
                 return
             if not self._interrupts_paragraph(body):
-                self._lines.append(line)
+                self._hold(line)
                 return
             self._close(out)
         elif kind == "list":
             if _blank(body):
-                self._lines.append(line)
+                self._hold(line)
                 self._item_blank = True
                 return
             if _indent_of(body) >= self._indent:
-                self._lines.append(line)  # continuation, nested list or code in the item
+                self._hold(line)  # continuation, nested list or code in the item
                 return
             if not (
                 self._item_blank
@@ -186,35 +198,36 @@ class MarkdownBlockSplitter(Decoder[str, MarkdownBlock]):
                 or _ITEM.match(body)
                 or self._interrupts_paragraph(body)
             ):
-                self._lines.append(line)  # lazy continuation of the item's paragraph
+                self._hold(line)  # lazy continuation of the item's paragraph
                 return
             self._close(out)
         elif kind in ("quote", "table"):
             if _blank(body):
-                self._lines.append(line)
+                self._hold(line)
                 self._close(out)
                 return
             if kind == "quote" and (_QUOTE.match(body) or not self._interrupts_paragraph(body)):
-                self._lines.append(line)
+                self._hold(line)
                 return
             if kind == "table" and _indent_of(body) < 4 and not self._interrupts_paragraph(body):
-                self._lines.append(line)
+                self._hold(line)
                 return
             self._close(out)
         elif kind == "code_indented":
             if _blank(body) or _INDENTED.match(body):
-                self._lines.append(line)
+                self._hold(line)
                 return
             self._close(out)
         self._start(line, body, out)
 
     def _start(self, line: str, body: str, out: list[MarkdownBlock]) -> None:
         """A line that begins a block (after any blank lines held before it)."""
-        self._lines.append(line)
+        self._hold(line)
         if _blank(body):
             return
-        if _opens_fence(body):
-            self._kind, self._fence = "code", _opens_fence(body)
+        fence = _opens_fence(body)
+        if fence:
+            self._kind, self._fence = "code", fence
         elif _HEADING.match(body):
             self._kind = "heading"
             self._close(out)
@@ -272,10 +285,11 @@ class MarkdownBlockSplitter(Decoder[str, MarkdownBlock]):
     def _table_from_last_line(self, line: str, out: list[MarkdownBlock]) -> None:
         """A delimiter row under a paragraph: its last line is the table's header."""
         header = self._lines.pop()
+        self._held -= len(header)
         if any(not _blank(held) for held in self._lines):
             self._close(out)
         self._lines.append(header)
-        self._lines.append(line)
+        self._hold(line)
         self._kind = "table"
 
     # -- output ---------------------------------------------------------------------
@@ -285,6 +299,7 @@ class MarkdownBlockSplitter(Decoder[str, MarkdownBlock]):
         kind = "paragraph" if self._kind is None else self._public_kind()
         out.append(MarkdownBlock(text, kind, True))
         self._lines = []
+        self._held = 0
         self._kind = None
         self._fence = ""
         self._html_end = None
@@ -294,16 +309,26 @@ class MarkdownBlockSplitter(Decoder[str, MarkdownBlock]):
         kind = self._kind
         return "code" if kind == "code_indented" else cast("MarkdownKind", kind)
 
+    def _hold(self, line: str) -> None:
+        self._lines.append(line)
+        self._held += len(line)
+
     def _emit_tail(self, out: list[MarkdownBlock]) -> None:
-        text = "".join(self._lines) + self._partial
-        if text == self._tail_sent or not text.strip():
+        size = self._held + self._partial_size
+        sent = len(self._tail_sent)
+        if size == sent or (size > LIVE_TAIL_CHARS and size - sent < sent // 8):
+            return  # unchanged, or a huge block that has not grown by an eighth yet
+        partial = "".join(self._partial)
+        self._partial = [partial] if partial else []
+        text = "".join(self._lines) + partial
+        if not text.strip():
             return
         self._tail_sent = text
-        kind = self._public_kind() if self._kind is not None else _guess(self._partial)
+        kind = self._public_kind() if self._kind is not None else _guess(partial)
         out.append(MarkdownBlock(text, kind, False))
 
     def _check_size(self) -> None:
-        held = sum(map(len, self._lines)) + len(self._partial)
+        held = self._held + self._partial_size
         if held > self._max:
             raise EventTooLarge(
                 f"A markdown block grew past max_chars={self._max} characters; "

@@ -139,6 +139,16 @@ def test_tail_updates_only_when_the_open_block_changed() -> None:
     ]
 
 
+def test_a_huge_open_block_costs_linear_work_not_one_copy_per_fragment() -> None:
+    splitter = MarkdownBlockSplitter(max_chars=10**7)
+    fragment = "word " * 4
+    tails = [b for _ in range(50_000) for b in splitter.feed(fragment)]  # one 1 MB line
+    copied = sum(len(tail.text) for tail in tails)
+    assert len(tails) < 500 + 8 * 12  # every fragment up to 8 KiB, then per eighth grown
+    assert copied < 20 * 1_000_000  # a copy per fragment would be ~25 GB
+    assert splitter.flush() == [MarkdownBlock(fragment * 50_000, "paragraph")]
+
+
 def test_code_blocks_keep_their_language() -> None:
     blocks = blocks_of(["```python title=x\nx\n```\n~~~\ny\n~~~\n  ```js\nz\n```\nText\n"])
     assert [b.language for b in blocks] == ["python", None, "js", None]
