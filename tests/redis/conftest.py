@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+import rxstream as rs
+from rxstream import operators as ops
+from rxstream.mock import MockConfig, MockServer
 from rxstream.testing import RedisServer
 
 redis_asyncio = pytest.importorskip("redis.asyncio", reason="pip install -e '.[redis]'")
@@ -43,3 +46,20 @@ async def client(redis_url: str) -> AsyncIterator[Any]:
     await connection.flushdb()
     yield connection
     await connection.aclose()
+
+
+TEXT = " ".join(f"Part {n} of the shared answer." for n in range(1, 31))
+
+
+@pytest.fixture
+async def mock() -> AsyncIterator[MockServer]:
+    """The mock answering TEXT at 150 tokens/s."""
+    async with MockServer(MockConfig(text=TEXT, tokens_per_second=150)) as server:
+        yield server
+
+
+def answer(mock: MockServer) -> Any:
+    """The mock's answer as text, through rs.chat."""
+    return rs.chat([{"role": "user", "content": "x"}], model="m", base_url=mock.base_url).pipe(
+        ops.text()
+    )

@@ -5,20 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 import reactivex
+from reactivex import operators as rx_ops
 
 import rxstream as rs
-from rxstream import operators as ops
-from rxstream._redis._layout import layout_for
+from rxstream._redis._layout import Layout, configured_shards, layout_for
 from rxstream.mock import MockConfig, MockServer
 from rxstream.testing import RedisClusterServer
 
 from ..conftest import until
-from .test_redis_streams import TEXT, read_all, worker
+from .conftest import TEXT, answer
+from .test_redis_streams import read_all, worker
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-cli") is None, reason="needs redis-cli (apt-get install redis-server)"
@@ -37,18 +38,6 @@ async def client(cluster: RedisClusterServer) -> AsyncIterator[Any]:
     connection = cluster_module.RedisCluster.from_url(cluster.url)
     yield connection
     await connection.aclose()
-
-
-@pytest.fixture
-async def mock() -> AsyncIterator[MockServer]:
-    async with MockServer(MockConfig(text=TEXT, tokens_per_second=150)) as server:
-        yield server
-
-
-def answer(mock: MockServer) -> Any:
-    return rs.chat([{"role": "user", "content": "x"}], model="m", base_url=mock.base_url).pipe(
-        ops.text()
-    )
 
 
 def url_of(cluster: RedisClusterServer) -> str:
@@ -159,99 +148,85 @@ async def test_repeated_entries_are_dropped_and_lost_ones_named(client: Any) -> 
     assert "chat:numbered" in str(info.value)
 
 
-async def test_resharding_mid_stream_loses_and_repeats_nothing(cluster: RedisClusterServer) -> None:
+PIECES = [f" piece {n}." for n in range(60)]
+
+
+async def stream_through(
+    cluster: RedisClusterServer, key: str, disturb: Callable[[str], Awaitable[None]]
+) -> tuple[list[str], BaseException | None]:
+    """Write PIECES into ``key`` (one each 30 ms) while another client reads it; after 10
+    pieces read, ``disturb(stream key)``. The writer must finish without an error; returns
+    what the reader received and how its stream ended (``None``: completed)."""
     client = cluster_module.RedisCluster.from_url(cluster.url)
     reader_client = cluster_module.RedisCluster.from_url(cluster.url)
-    key = "chat:reshard"
-    pieces = [f" piece {n}." for n in range(60)]
     try:
-        source = reactivex.interval(0.03).pipe(ops_take(len(pieces)), rx_map(lambda n: pieces[n]))
+        source = reactivex.interval(0.03).pipe(
+            rx_ops.take(len(PIECES)), rx_ops.map(lambda n: PIECES[n])
+        )
         writing = asyncio.create_task(rs.run(source, rs.sinks.to_redis_stream(client, key)))
         received: list[str] = []
         reading = asyncio.create_task(
             rs.run(rs.from_redis_stream(reader_client, key, wait=5), received.append)
         )
         await until(lambda: len(received) >= 10, within=10)
-        stream = layout_for(client).stream(key)
-        slot, owner = cluster.slot_of(stream), cluster.primary_of(stream)
-        target = next(port for port in cluster.primary_ports() if port != owner)
-        await asyncio.to_thread(cluster.move_slot, slot, target)  # ASK, then MOVED
-        await asyncio.wait_for(writing, 30)
-        await asyncio.wait_for(reading, 30)
-        assert received == pieces
-        assert cluster.primary_of(stream) == target
+        await disturb(layout_for(client).stream(key))
+        await asyncio.wait_for(writing, 40)  # the writer rides through, without an error
+        (outcome,) = await asyncio.gather(asyncio.wait_for(reading, 40), return_exceptions=True)
+        return received, outcome
     finally:
         await client.aclose()
         await reader_client.aclose()
+
+
+async def test_resharding_mid_stream_loses_and_repeats_nothing(cluster: RedisClusterServer) -> None:
+    moved_to: list[int] = []
+
+    async def reshard(stream: str) -> None:
+        owner = cluster.primary_of(stream)
+        target = next(port for port in cluster.primary_ports() if port != owner)
+        await asyncio.to_thread(cluster.move_slot, cluster.slot_of(stream), target)  # ASK, MOVED
+        moved_to.append(target)
+
+    received, outcome = await stream_through(cluster, "chat:reshard", reshard)
+    assert outcome is None
+    assert received == PIECES
+    assert cluster.primary_of(layout_for_cluster("chat:reshard")) == moved_to[0]
 
 
 async def test_a_graceful_failover_mid_stream_loses_and_repeats_nothing(
     cluster: RedisClusterServer,
 ) -> None:
-    client = cluster_module.RedisCluster.from_url(cluster.url)
-    reader_client = cluster_module.RedisCluster.from_url(cluster.url)
-    key = "chat:graceful"
-    pieces = [f" piece {n}." for n in range(60)]
-    try:
-        source = reactivex.interval(0.03).pipe(ops_take(len(pieces)), rx_map(lambda n: pieces[n]))
-        writing = asyncio.create_task(rs.run(source, rs.sinks.to_redis_stream(client, key)))
-        received: list[str] = []
-        reading = asyncio.create_task(
-            rs.run(rs.from_redis_stream(reader_client, key, wait=5), received.append)
-        )
-        await until(lambda: len(received) >= 10, within=10)
-        stream = layout_for(client).stream(key)
-        primary = cluster.primary_of(stream)
-        replica = cluster.replica_of(primary)
-        cluster._cli(replica, "cluster", "failover")  # the replica takes over, in sync
-        await asyncio.wait_for(writing, 30)  # without an error
-        await asyncio.wait_for(reading, 30)
-        assert received == pieces
-        await until(lambda: cluster.primary_of(stream) == replica, within=10)
-    finally:
-        await client.aclose()
-        await reader_client.aclose()
+    promoted: list[int] = []
+
+    async def fail_over(stream: str) -> None:
+        promoted.append(cluster.replica_of(cluster.primary_of(stream)))
+        cluster._cli(promoted[0], "cluster", "failover")  # the replica takes over, in sync
+
+    received, outcome = await stream_through(cluster, "chat:graceful", fail_over)
+    assert outcome is None
+    assert received == PIECES
+    stream = layout_for_cluster("chat:graceful")
+    await until(lambda: cluster.primary_of(stream) == promoted[0], within=10)
 
 
 async def test_a_primary_killed_mid_stream_fails_over_without_a_silent_gap() -> None:
     with RedisClusterServer() as cluster:
-        client = cluster_module.RedisCluster.from_url(cluster.url)
-        reader_client = cluster_module.RedisCluster.from_url(cluster.url)
-        key = "chat:failover"
-        pieces = [f" piece {n}." for n in range(60)]
-        try:
-            source = reactivex.interval(0.05).pipe(
-                ops_take(len(pieces)), rx_map(lambda n: pieces[n])
-            )
-            writing = asyncio.create_task(rs.run(source, rs.sinks.to_redis_stream(client, key)))
-            received: list[str] = []
-            reading = asyncio.create_task(
-                rs.run(rs.from_redis_stream(reader_client, key, wait=5), received.append)
-            )
-            await until(lambda: len(received) >= 10, within=10)
-            primary = cluster.primary_of(layout_for(client).stream(key))
-            cluster.kill(primary)  # mid-stream; its replica takes over
-            await asyncio.wait_for(writing, 40)  # the writer rides through the failover
-            (outcome,) = await asyncio.gather(asyncio.wait_for(reading, 40), return_exceptions=True)
-            if outcome is None:
-                assert received == pieces  # every entry once, in order
-            else:  # allowed only as a named loss (async replication), never a silent gap
-                assert isinstance(outcome, rs.StreamInterrupted)
-                assert "lost" in str(outcome)
-                assert "".join(pieces).startswith("".join(received))
-            assert cluster.primary_of(layout_for(client).stream(key)) != primary
-        finally:
-            await client.aclose()
-            await reader_client.aclose()
+        killed: list[int] = []
+
+        async def kill(stream: str) -> None:
+            killed.append(cluster.primary_of(stream))
+            cluster.kill(killed[0])  # mid-stream; its replica takes over
+
+        received, outcome = await stream_through(cluster, "chat:failover", kill)
+        if outcome is None:
+            assert received == PIECES  # every entry once, in order
+        else:  # allowed only as a named loss (async replication), never a silent gap
+            assert isinstance(outcome, rs.StreamInterrupted)
+            assert "lost" in str(outcome)
+            assert "".join(PIECES).startswith("".join(received))
+        assert cluster.primary_of(layout_for_cluster("chat:failover")) != killed[0]
 
 
-def ops_take(count: int) -> Any:
-    from reactivex import operators
-
-    return operators.take(count)
-
-
-def rx_map(function: Any) -> Any:
-    from reactivex import operators
-
-    return operators.map(function)
+def layout_for_cluster(key: str) -> str:
+    """The Redis key of stream ``key`` on a cluster (with the default shards)."""
+    return Layout(shards=configured_shards()).stream(key)

@@ -7,7 +7,6 @@ import json
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +20,9 @@ from rxstream.mock import MockConfig, MockServer
 from rxstream.sinks import sse_response
 
 from ..conftest import until
-from .conftest import free_port, redis_asyncio
+from .conftest import TEXT, answer, free_port, redis_asyncio
 
 ROOT = Path(__file__).resolve().parents[2]
-TEXT = " ".join(f"Part {n} of the shared answer." for n in range(1, 31))
-
-
-@pytest.fixture
-async def mock() -> AsyncIterator[MockServer]:
-    async with MockServer(MockConfig(text=TEXT, tokens_per_second=150)) as server:
-        yield server
-
-
-def answer(mock: MockServer) -> Any:
-    return rs.chat([{"role": "user", "content": "x"}], model="m", base_url=mock.base_url).pipe(
-        ops.text()
-    )
 
 
 async def worker(*args: str) -> asyncio.subprocess.Process:

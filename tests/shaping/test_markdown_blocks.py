@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 import reactivex
 from hypothesis import given
@@ -16,6 +14,7 @@ from rxstream import EventTooLarge, MarkdownBlock
 from rxstream import operators as ops
 from rxstream._decoders.markdown import MarkdownBlockSplitter
 
+from ..helpers import random_chunks
 from ..markdown_corpus import ANSWERS
 
 on_next, on_completed, on_error = (
@@ -44,16 +43,6 @@ def blocks_of(fragments: list[str], *, tail: bool = False) -> list[MarkdownBlock
     for fragment in fragments:
         out += splitter.feed(fragment)
     return out + splitter.flush()
-
-
-def random_fragments(text: str, seed: int) -> list[str]:
-    rng = random.Random(seed)
-    pieces, i = [], 0
-    while i < len(text):
-        size = rng.randint(1, 24)
-        pieces.append(text[i : i + size])
-        i += size
-    return pieces
 
 
 def _trimmed(lines: list[str], start: int, end: int) -> tuple[int, int]:
@@ -95,7 +84,7 @@ def test_blocks_match_markdown_it_and_restore_the_input_at_every_chunking(answer
     assert ours(answer, blocks) == oracle(answer)
     assert blocks_of(list(answer)) == blocks
     for seed in range(3):
-        assert blocks_of(random_fragments(answer, seed)) == blocks, seed
+        assert blocks_of(random_chunks(answer, seed, max_size=24)) == blocks, seed
 
 
 def test_corpus_has_a_hundred_answers_with_every_kind_and_an_unterminated_fence() -> None:
@@ -108,7 +97,7 @@ def test_corpus_has_a_hundred_answers_with_every_kind_and_an_unterminated_fence(
 
 @pytest.mark.parametrize("answer", ANSWERS[:30], ids=lambda a: repr(a[:24]))
 def test_tails_are_the_open_block_so_far_and_finals_are_unchanged(answer: str) -> None:
-    with_tails = blocks_of(random_fragments(answer, 1), tail=True)
+    with_tails = blocks_of(random_chunks(answer, 1, max_size=24), tail=True)
     assert [b for b in with_tails if b.final] == blocks_of([answer])
     done = ""
     for block in with_tails:
@@ -173,7 +162,7 @@ _MARKDOWN_PIECES = [
 def test_any_text_restores_exactly_and_chunks_the_same(text: str, seed: int) -> None:
     blocks = blocks_of([text])
     assert "".join(block.text for block in blocks) == text
-    assert blocks_of(random_fragments(text, seed)) == blocks
+    assert blocks_of(random_chunks(text, seed, max_size=24)) == blocks
 
 
 def test_operator_flushes_before_an_error_in_virtual_time() -> None:
