@@ -199,7 +199,9 @@ class StreamHub(SharedHelper):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            lost = isinstance(exc, redis_errors())
+            lost = isinstance(exc, redis_errors()) or (
+                self._ride_out_failovers and is_failover(exc)
+            )  # a cluster still failing over when the window closed
             for readers in list(self._readers.values()):
                 for reader in list(readers):
                     reader.fail(unreachable(exc) if lost else exc)

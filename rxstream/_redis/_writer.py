@@ -72,7 +72,9 @@ class Batcher(SharedHelper):
                         reply.cancel()
                     raise
                 except Exception as exc:
-                    lost = isinstance(exc, redis_errors())
+                    lost = isinstance(exc, redis_errors()) or (
+                        self._ride_out_failovers and is_failover(exc)
+                    )  # a cluster still failing over when the window closed
                     for _, reply in batch:
                         if not reply.done():  # a fresh error each: they are raised apart
                             reply.set_exception(unreachable(exc) if lost else exc)

@@ -230,3 +230,21 @@ async def test_a_primary_killed_mid_stream_fails_over_without_a_silent_gap() -> 
 def layout_for_cluster(key: str) -> str:
     """The Redis key of stream ``key`` on a cluster (with the default shards)."""
     return Layout(shards=configured_shards()).stream(key)
+
+
+async def test_a_cluster_gone_for_longer_than_the_window_is_a_connect_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rxstream._redis import _reader, _writer
+
+    monkeypatch.setattr(_reader, "FAILOVER_WINDOW", 1.0)
+    monkeypatch.setattr(_writer, "FAILOVER_WINDOW", 1.0)
+    with RedisClusterServer() as cluster:
+        client = cluster_module.RedisCluster.from_url(cluster.url)
+        try:
+            await rs.run(reactivex.of("a", "b"), rs.sinks.to_redis_stream(client, "chat:gone"))
+            cluster.stop()  # every node
+            with pytest.raises(rs.ConnectError, match="Redis is unreachable"):
+                await asyncio.wait_for(rs.collect(rs.from_redis_stream(client, "chat:gone")), 15)
+        finally:
+            await client.aclose()
