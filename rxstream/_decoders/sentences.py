@@ -285,10 +285,10 @@ class SentenceSplitter(Decoder[str, str]):
             if buf[m].islower():
                 return 0, run_end  # «Привет!» — сказал он.
         if first.islower():
-            word_end = _skip_letters(buf, k)
-            if word_end == n and not final:
+            word = _next_word(buf, k, final)
+            if word is None:
                 return _WAIT, at
-            if not _is_brand(buf[k:word_end]):
+            if not _is_brand(word):
                 return 0, run_end  # lowercase continues the sentence
         if run != ".":
             return end, end  # ? ! … ?! ...
@@ -367,17 +367,12 @@ def _skip(buf: str, i: int, chars: frozenset[str]) -> int:
     return i
 
 
-def _skip_letters(buf: str, i: int) -> int:
-    n = len(buf)
-    while i < n and buf[i].isalpha():
-        i += 1
-    return i
-
-
 def _next_word(buf: str, k: int, final: bool) -> str | None:
     """The letters from ``k``, or ``None`` while the word may still grow."""
-    e = _skip_letters(buf, k)
-    if e == len(buf) and not final:
+    e, n = k, len(buf)
+    while e < n and buf[e].isalpha():
+        e += 1
+    if e == n and not final:
         return None
     return buf[k:e]
 
