@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from .._decoders.accumulate import CompletionBuilder
@@ -26,7 +27,12 @@ def text(choice: int | None = 0) -> Operator[Any, str]:
         [                     text()                       ]
         --"Hi"--------------------" there"------------------|
     """
+    return _text(choice)
 
+
+@lru_cache(maxsize=16)
+def _text(choice: int | None) -> Operator[Any, str]:
+    # one operator object per choice: operators hold no state (see _parse.parse_sse)
     def absorb(previous: Stage) -> Stage | None:
         # openai_chat can hand out the text itself: no TextDelta objects, one stage less.
         if previous.name == "openai_chat":
@@ -50,7 +56,10 @@ def accumulate() -> Operator[Any, Completion]:
         [              accumulate()             ]
         --C("Hi")-----C("Hi!")---C("Hi!",stop)---|
     """
-    return decoding(CompletionBuilder)
+    return _ACCUMULATE
+
+
+_ACCUMULATE: Operator[Any, Completion] = decoding(CompletionBuilder)
 
 
 __all__ = ["accumulate", "text"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Literal
 
 from .._decoders.ndjson import DEFAULT_MAX_LINE_BYTES, NDJSONDecoder
@@ -37,6 +38,15 @@ def parse_sse(
     _positive("max_event_bytes", max_event_bytes)
     if errors not in ("replace", "strict"):
         raise ValueError("errors must be 'replace' or 'strict'")
+    return _parse_sse(max_event_bytes, errors)
+
+
+# Operators hold no state (each subscription builds its own decoders), so one object per
+# set of options serves every pipeline: building a pipeline per request stays cheap.
+@lru_cache(maxsize=32)
+def _parse_sse(
+    max_event_bytes: int, errors: Literal["replace", "strict"]
+) -> Operator[bytes | str, SSEEvent]:
     return decoding(lambda: SSEDecoder(max_event_bytes=max_event_bytes, errors=errors))
 
 
@@ -72,7 +82,11 @@ def sse_json(done: str | None = "[DONE]") -> Operator[SSEEvent, Any]:
         [              sse_json()              ]
         --{"x":1}--------|
     """
+    return _sse_json(done)
 
+
+@lru_cache(maxsize=32)
+def _sse_json(done: str | None) -> Operator[SSEEvent, Any]:
     def on_end(decoder: SSEJSONDecoder) -> None:
         if done is not None and decoder.events:
             log.warning("stream_ended_without_done", events=decoder.events, sentinel=done)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from .._decoders.openai_chat import OpenAIChatDecoder
@@ -30,9 +31,10 @@ def openai_chat() -> Operator[SSEEvent | dict[str, Any], Delta]:
         --TextDelta("Hel")--TextDelta("lo")--FinishDelta("stop")-|
     """
 
-    return decoding(OpenAIChatDecoder, on_end=_log_missing_done, name="openai_chat", absorb=_absorb)
+    return _OPENAI_CHAT
 
 
+@lru_cache(maxsize=16)
 def openai_chat_stage(*, text_choice: int | bool | None = False) -> Stage:
     """The ``openai_chat`` stage reading SSE events; with ``text_choice`` it emits the
     text of that choice (``None``: all) as ``str``, like ``openai_chat() → text()``."""
@@ -58,6 +60,12 @@ def _log_missing_done(decoder: OpenAIChatDecoder) -> None:
         log.warning("stream_ended_without_done", provider="openai", events=decoder.chunks)
 
 
+# Operators hold no state (each subscription builds its own decoders): one object each.
+_OPENAI_CHAT: Operator[SSEEvent | dict[str, Any], Delta] = decoding(
+    OpenAIChatDecoder, on_end=_log_missing_done, name="openai_chat", absorb=_absorb
+)
+
+
 def anthropic_messages() -> Operator[Any, Delta]:
     """Anthropic Messages stream events → the shared deltas (after ``parse_sse()``).
 
@@ -75,7 +83,7 @@ def anthropic_messages() -> Operator[Any, Delta]:
         [                        anthropic_messages()                              ]
         -----------------TextDelta("Hi")----(Finish("stop"),Usage)----------------|
     """
-    return decoding(AnthropicDecoder)
+    return _ANTHROPIC_MESSAGES
 
 
 def openai_responses() -> Operator[Any, Delta]:
@@ -93,7 +101,7 @@ def openai_responses() -> Operator[Any, Delta]:
         [             openai_responses()              ]
         --TextDelta("Hi")----------(Finish,Usage)-----|
     """
-    return decoding(ResponsesDecoder)
+    return _OPENAI_RESPONSES
 
 
 def ollama_chat() -> Operator[Any, Delta]:
@@ -110,7 +118,7 @@ def ollama_chat() -> Operator[Any, Delta]:
         [                  ollama_chat()                  ]
         --TextDelta("Hi")--(Finish("stop"),Usage)---------|
     """
-    return decoding(OllamaDecoder)
+    return _OLLAMA_CHAT
 
 
 def gemini() -> Operator[Any, Delta]:
@@ -129,7 +137,12 @@ def gemini() -> Operator[Any, Delta]:
         [                    gemini()                  ]
         --TextDelta("Hi")--------Finish("stop")-------(Usage|)
     """
-    return decoding(GeminiDecoder)
+    return _GEMINI
 
+
+_ANTHROPIC_MESSAGES: Operator[Any, Delta] = decoding(AnthropicDecoder)
+_OPENAI_RESPONSES: Operator[Any, Delta] = decoding(ResponsesDecoder)
+_OLLAMA_CHAT: Operator[Any, Delta] = decoding(OllamaDecoder)
+_GEMINI: Operator[Any, Delta] = decoding(GeminiDecoder)
 
 __all__ = ["anthropic_messages", "gemini", "ollama_chat", "openai_chat", "openai_responses"]
