@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import reactivex
 from reactivex import Observable
 from reactivex import operators as rx_ops
 
+import rxstream as rs
 from rxstream import operators as ops
 from rxstream.operators._adapter import DecodedObservable
 
@@ -117,3 +119,103 @@ def test_absorbed_chain_treats_done_without_finish_reason_as_unfused() -> None:
         reactivex.of(data).pipe(ops.parse_sse(), ops.sse_json(), ops.openai_chat(), ops.text())
     )
     assert (items, error) == (["partial but done"], "StreamInterrupted")
+
+
+# Over a task source (from_http, from_async_iterable …) a fused chain is subscribed with
+# the subscriber's own callables, no reactivex wrapper in between: the chain itself must
+# then keep the observer contract, even inside one batch of events from a single read.
+
+ONE_READ = chunk("a") + chunk("b") + chunk("c", finish="stop") + b"data: [DONE]\n\n"
+
+
+async def one_read() -> Any:
+    yield ONE_READ
+
+
+async def test_dispose_inside_a_batch_stops_it_and_nothing_follows() -> None:
+    seen: list[Any] = []
+    subscription: Any = None
+
+    def on_next(text: str) -> None:
+        seen.append(text)
+        subscription.dispose()  # the subscriber leaves at the first of three items
+
+    stream = rs.from_async_iterable(one_read()).pipe(
+        ops.parse_sse(), ops.sse_json(), ops.openai_chat(), ops.text()
+    )
+    subscription = stream.subscribe(
+        on_next, lambda e: seen.append(("error", e)), lambda: seen.append("completed")
+    )
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert seen == ["a"]  # not "b", "c", nor the completion [DONE] would have brought
+
+
+async def test_a_failing_subscriber_ends_the_stream_with_its_error_once() -> None:
+    seen: list[Any] = []
+
+    def on_next(text: str) -> None:
+        seen.append(text)
+        raise ValueError("subscriber bug")
+
+    stream = rs.from_async_iterable(one_read()).pipe(ops.parse_sse(), ops.openai_chat(), ops.text())
+    stream.subscribe(on_next, lambda e: seen.append(e), lambda: seen.append("completed"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert seen[0] == "a"
+    assert len(seen) == 2, seen  # the error once, no completion
+    assert isinstance(seen[1], ValueError)
+
+
+async def test_directly_subscribed_chain_delivers_like_reactivex() -> None:
+    direct = rs.from_async_iterable(one_read()).pipe(
+        ops.parse_sse(), ops.sse_json(), ops.openai_chat(), ops.text()
+    )
+    assert (
+        await rs.collect(direct)
+        == outcome(
+            reactivex.of(ONE_READ).pipe(
+                ops.parse_sse(), ops.sse_json(), ops.openai_chat(), ops.text()
+            )
+        )[0]
+    )
+
+
+async def test_dispose_on_an_item_flushed_at_completion_gets_no_completion() -> None:
+    async def unfinished_sentence() -> Any:
+        yield chunk("Hello there", finish="stop") + b"data: [DONE]\n\n"
+
+    seen: list[Any] = []
+    subscription: Any = None
+
+    def on_next(text: str) -> None:
+        seen.append(text)
+        subscription.dispose()
+
+    stream = rs.from_async_iterable(unfinished_sentence()).pipe(
+        ops.parse_sse(), ops.openai_chat(), ops.text(), ops.sentences()
+    )
+    subscription = stream.subscribe(on_next, seen.append, lambda: seen.append("completed"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert seen == ["Hello there"]  # flushed by the completion, which must not follow
+
+
+async def test_dispose_on_an_item_flushed_before_an_error_gets_no_error() -> None:
+    async def cut_short() -> Any:
+        yield chunk("Hello there")  # no finish_reason: StreamInterrupted at the end
+
+    seen: list[Any] = []
+    subscription: Any = None
+
+    def on_next(text: str) -> None:
+        seen.append(text)
+        subscription.dispose()
+
+    stream = rs.from_async_iterable(cut_short()).pipe(
+        ops.parse_sse(), ops.openai_chat(), ops.text(), ops.sentences()
+    )
+    subscription = stream.subscribe(on_next, seen.append, lambda: seen.append("completed"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert seen == ["Hello there"]  # the held text, then nothing: the subscriber left
