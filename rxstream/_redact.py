@@ -74,6 +74,8 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
 def redact_url(url: str) -> str:
     """Replace ``key=``/``api_key=``/``token=`` query values and the password of a URL's
     user info (``scheme://user:password@host``) with ``[redacted]``."""
+    if "=" not in url and "@" not in url:
+        return url  # neither pattern can match (most API URLs): once per request
     url = _USERINFO_SECRET.sub(lambda m: m.group(1) + REDACTED + "@", url)
     return _QUERY_SECRET.sub(lambda m: m.group(1) + REDACTED, url)
 

@@ -92,6 +92,25 @@ async def test_assert_no_leaks_catches_a_running_source(mock_server: MockServer)
         await assert_no_leaks()
 
 
+async def test_assert_no_leaks_catches_a_disposed_source_that_does_not_end() -> None:
+    release = asyncio.Event()
+
+    async def stubborn() -> Any:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            await release.wait()  # ignores the dispose's cancellation for a while
+        yield b"late"
+
+    subscription = rs.from_async_iterable(stubborn()).subscribe(lambda _: None, lambda _: None)
+    await asyncio.sleep(0)
+    subscription.dispose()
+    with pytest.raises(AssertionError, match="still running"):
+        await assert_no_leaks(wait=0.05)
+    release.set()
+    await assert_no_leaks()
+
+
 async def test_assert_no_leaks_checks_the_session(mock_server: MockServer) -> None:  # noqa: F811
     async with aiohttp.ClientSession() as session:
         await rs.collect(

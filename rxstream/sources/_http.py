@@ -38,6 +38,9 @@ DRAIN_MAX_BYTES: Final = 64 * 1024
 MAX_REDIRECTS: Final = 10
 _ERROR_BODY_DEADLINE: Final = 5.0
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_CLIENT_TIMEOUT: Final = aiohttp.ClientTimeout(  # frozen: one serves every request
+    total=None, connect=DEFAULT_CONNECT_TIMEOUT, sock_connect=DEFAULT_CONNECT_TIMEOUT
+)
 
 
 def from_http(
@@ -99,8 +102,10 @@ def from_http(
             request_headers["Content-Type"] = "application/json"
     if isinstance(timeout, aiohttp.ClientTimeout):
         client_timeout = timeout
+    elif timeout is None:
+        client_timeout = _DEFAULT_CLIENT_TIMEOUT
     else:
-        seconds = DEFAULT_CONNECT_TIMEOUT if timeout is None else float(timeout)
+        seconds = float(timeout)
         client_timeout = aiohttp.ClientTimeout(total=None, connect=seconds, sock_connect=seconds)
     safe_url = redact_url(url)
     verify: SSLContext | bool = True if ssl is None else ssl

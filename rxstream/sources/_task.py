@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
@@ -18,6 +18,7 @@ T = TypeVar("T")
 # asyncio keeps only weak references to tasks: hold them until they finish, so a
 # subscription whose disposable the caller dropped is not garbage-collected mid-read.
 _RUNNING: set[asyncio.Task[None]] = set()
+_TASK_PREFIX = "rxstream:"
 
 
 class Emitter(Generic[T]):
@@ -92,12 +93,15 @@ def task_source(body: Callable[[Emitter[T]], Awaitable[None]], *, name: str) -> 
                 if not emitter.disposed:
                     observer.on_error(error)
                 return
+            finally:
+                _RUNNING.discard(task)
             if not emitter.disposed:
                 observer.on_completed()
 
-        task = loop.create_task(main(), name=f"rxstream:{name}")
+        task = loop.create_task(main(), name=_TASK_PREFIX + name)
+        # Dropped when the body ends or at dispose (a cancelled task stays referenced by
+        # the loop until it has run): a done callback would cost a loop turn per request.
         _RUNNING.add(task)
-        task.add_done_callback(_RUNNING.discard)
 
         def dispose() -> None:
             if emitter.disposed:
@@ -105,12 +109,14 @@ def task_source(body: Callable[[Emitter[T]], Awaitable[None]], *, name: str) -> 
             emitter._dispose()
             if not emitter._ends_itself:
                 task.cancel()
+                _RUNNING.discard(task)
 
         return Disposable(dispose)
 
     return DirectObservable(subscribe)
 
 
-def pending_tasks() -> list[asyncio.Task[None]]:
-    """rxstream source tasks that have not finished yet (for leak checks in tests)."""
-    return [task for task in _RUNNING if not task.done()]
+def pending_tasks() -> list[asyncio.Task[Any]]:
+    """The running loop's rxstream source tasks that have not finished yet, cancelled
+    ones still to run included (for leak checks in tests)."""
+    return [task for task in asyncio.all_tasks() if task.get_name().startswith(_TASK_PREFIX)]
