@@ -6,7 +6,7 @@ by a property test, or by the thin operator adapters in ``rxstream.operators``.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -33,3 +33,17 @@ class Decoder(Generic[In, Out]):
     def annotate(self, error: Exception) -> Exception:
         """Enrich an upstream error with what this decoder knows (e.g. partial text)."""
         return error
+
+
+class PartialFeed(Exception):
+    """Raised by ``feed`` when one input item produced ``outputs`` before ``error``.
+
+    A decoder that runs two stages in one (``SSEDataFeed``) raises it so the outputs
+    made before the failure are still delivered, then the error — as the two stages
+    apart would have done.
+    """
+
+    def __init__(self, outputs: list[Any], error: Exception) -> None:
+        super().__init__(error)
+        self.outputs = outputs
+        self.error = error

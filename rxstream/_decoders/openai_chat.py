@@ -138,28 +138,37 @@ class OpenAIChatDecoder(Decoder[SSEEvent | dict[str, Any], Delta]):
 
     def feed(self, item: SSEEvent | dict[str, Any]) -> list[Any]:
         if isinstance(item, SSEEvent):
-            self.read_sse = True
-            self._last_event_id = item.id
-            if item.data == "[DONE]":
-                self.done = True
-                return self.flush()
-            if item.event == "error":
+            if item.event == "error" and item.data != "[DONE]":
+                self.read_sse = True
+                self._last_event_id = item.id
                 raise error_event(item.data)
-            try:
-                chunk = _decode_chunk(item.data)
-            except msgspec.ValidationError as exc:
-                raise _not_a_chunk(item.data, exc) from None
-            except (msgspec.DecodeError, RecursionError):
-                loads(item.data)  # raises the ParseError with position and excerpt
-                raise  # pragma: no cover - loads raised already
-        else:
-            raw: Any = item
-            if type(raw) is not dict and hasattr(raw, "model_dump"):
-                raw = raw.model_dump()  # e.g. the openai SDK's ChatCompletionChunk
-            try:
-                chunk = msgspec.convert(raw, _Chunk)
-            except msgspec.ValidationError as exc:
-                raise _not_a_chunk(raw, exc) from None
+            return self.feed_sse_data(item.data, item.id)
+        raw: Any = item
+        if type(raw) is not dict and hasattr(raw, "model_dump"):
+            raw = raw.model_dump()  # e.g. the openai SDK's ChatCompletionChunk
+        try:
+            chunk = msgspec.convert(raw, _Chunk)
+        except msgspec.ValidationError as exc:
+            raise _not_a_chunk(raw, exc) from None
+        return self._checked(chunk)
+
+    def feed_sse_data(self, data: str, last_event_id: str | None) -> list[Any]:
+        """The data of one ``message`` event (from ``parse_sse`` run in one with this)."""
+        self.read_sse = True
+        self._last_event_id = last_event_id
+        if data == "[DONE]":
+            self.done = True
+            return self.flush()
+        try:
+            chunk = _decode_chunk(data)
+        except msgspec.ValidationError as exc:
+            raise _not_a_chunk(data, exc) from None
+        except (msgspec.DecodeError, RecursionError):
+            loads(data)  # raises the ParseError with position and excerpt
+            raise  # pragma: no cover - loads raised already
+        return self._checked(chunk)
+
+    def _checked(self, chunk: _Chunk) -> list[Any]:
         if chunk.error is not None:
             raise provider_error({"error": chunk.error}) or ProviderError(str(chunk.error))
         return self._typed(chunk)

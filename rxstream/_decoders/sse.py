@@ -11,11 +11,11 @@ starting the next chunk is not taken for an empty line.
 from __future__ import annotations
 
 import codecs
-from typing import Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from ..errors import EventTooLarge, ParseError
 from ..models import SSEEvent, _new, _sse_data, _sse_event, _sse_id, _sse_retry, new_sse_event
-from . import Decoder
+from . import Decoder, PartialFeed
 
 DEFAULT_MAX_EVENT_BYTES: Final = 16 * 1024 * 1024
 _BOM: Final = "\ufeff"
@@ -79,6 +79,16 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
         return self._retry
 
     def feed(self, item: bytes | str) -> list[SSEEvent]:
+        text = self._text(item)
+        if not text:
+            return []
+        datas = self._whole_datas(text)
+        if datas is not None:
+            return self._whole_data_events(datas)
+        return self._general(text)
+
+    def _text(self, item: bytes | str) -> str:
+        """``item`` decoded, without a leading BOM or the LF of a CRLF split before it."""
         if isinstance(item, str):
             text = item
         elif not self._utf8_pending:
@@ -91,7 +101,7 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
         else:
             text = self._decode_incrementally(item)
         if not text:
-            return []
+            return text
         if self._at_start:
             self._at_start = False
             if text[0] == _BOM:
@@ -100,6 +110,12 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
             self._skip_lf = False
             if text[:1] == "\n":
                 text = text[1:]
+        return text
+
+    def _whole_datas(self, text: str) -> list[str] | None:
+        """The data of each event when ``text`` is whole ``data: …`` events only (the
+        shape of nearly every LLM read), each checked against the size limit; else
+        ``None``. Such events have type ``message`` and this decoder's id and retry."""
         if (
             not self._pending
             and not self._data
@@ -108,12 +124,15 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
             and text[-2:] == "\n\n"
             and "\r" not in text
         ):
-            # The shape of nearly every LLM read: whole "data: …" events only. The
-            # split accounts for every newline exactly when there is no other line.
+            # The split accounts for every newline exactly when there is no other line.
             datas = text[6:-2].split("\n\ndata: ")
             if text.count("\n") == 2 * len(datas):
-                return self._whole_data_events(datas)
-        return self._general(text)
+                limit = self._limit
+                for data in datas:
+                    if len(data) >= limit and _utf8_size(data) + 1 > limit:
+                        self._too_large()
+                return datas
+        return None
 
     def _decode_incrementally(self, item: bytes) -> str:
         try:
@@ -170,17 +189,12 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
 
     def _whole_data_events(self, datas: list[str]) -> list[SSEEvent]:
         """The fast path: exactly what the general path yields for such a chunk."""
-        last_id, retry, limit = self._last_event_id, self._retry, self._limit
+        last_id, retry = self._last_event_id, self._retry
         if len(datas) == 1:  # one event per read: skip the loop
-            data = datas[0]
-            if len(data) >= limit and _utf8_size(data) + 1 > limit:
-                self._too_large()
-            return [new_sse_event(data, "message", last_id, retry)]
+            return [new_sse_event(datas[0], "message", last_id, retry)]
         events: list[SSEEvent] = []
         append = events.append
         for data in datas:
-            if len(data) >= limit and _utf8_size(data) + 1 > limit:
-                self._too_large()
             # new_sse_event() inlined: this loop runs once per event of a busy stream
             event = _new(SSEEvent)
             _sse_data(event, data)
@@ -264,3 +278,71 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
 def _utf8_size(text: str) -> int:
     # len() is exact for ASCII and a lower bound otherwise; encode only when it matters.
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+class SSEDataReader(Protocol):
+    """A decoder of SSE events that also takes a ``message`` event as its data string."""
+
+    done: bool
+
+    def feed(self, item: SSEEvent) -> list[Any]: ...
+
+    def feed_sse_data(self, data: str, last_event_id: str | None) -> list[Any]: ...
+
+    def flush(self) -> list[Any]: ...
+
+    def annotate(self, error: Exception) -> Exception: ...
+
+
+class SSEDataFeed(Decoder[bytes | str, Any]):
+    """``SSEDecoder`` and the decoder after it in one: reads made of whole ``data:``
+    events reach ``consumer.feed_sse_data`` as strings, with no ``SSEEvent`` built for
+    them; any other read goes through the spec's general path as events.
+
+    Outputs, completion (``done``), errors and their annotations are those of the two
+    decoders run one after the other (outputs made before a failure inside one read
+    come with it, in ``PartialFeed``).
+    """
+
+    __slots__ = ("consumer", "done", "sse")
+
+    def __init__(self, sse: SSEDecoder, consumer: SSEDataReader) -> None:
+        self.sse = sse
+        self.consumer = consumer
+        self.done = False
+
+    def feed(self, item: bytes | str) -> list[Any]:
+        sse, consumer = self.sse, self.consumer
+        text = sse._text(item)
+        if not text:
+            return []
+        datas = sse._whole_datas(text)
+        out: list[Any] = []
+        try:
+            if datas is not None:
+                feed_data, last_id = consumer.feed_sse_data, sse._last_event_id
+                for data in datas:
+                    out += feed_data(data, last_id)
+                    if consumer.done:
+                        break
+            else:
+                feed_event = consumer.feed
+                for event in sse._general(text):
+                    out += feed_event(event)
+                    if consumer.done:
+                        break
+        except Exception as error:
+            if out:
+                raise PartialFeed(out, error) from None
+            raise
+        self.done = consumer.done
+        return out
+
+    def flush(self) -> list[Any]:
+        out: list[Any] = []
+        for event in self.sse.flush():  # the spec drops an unfinished event: none today
+            out += self.consumer.feed(event)
+        return out + self.consumer.flush()
+
+    def annotate(self, error: Exception) -> Exception:
+        return self.consumer.annotate(self.sse.annotate(error))

@@ -11,7 +11,12 @@ so far; later stages holding text flush it first).
 
 A stage may also *absorb* the stage before it when the pair has an exactly equivalent,
 cheaper form (``openai_chat`` reads SSE events itself, so it needs no ``sse_json``
-before it; ``text`` after ``openai_chat`` asks it for strings instead of deltas).
+before it; ``text`` after ``openai_chat`` asks it for strings instead of deltas). At
+the first subscription, ``parse_sse`` followed by a stage that takes an event's data as
+a string (``Stage.sse_data``: ``openai_chat``) is planned as one ``SSEDataFeed``
+decoder, so plain ``data:`` events never become ``SSEEvent`` objects; a combined
+decoder that fails part-way through one input raises ``PartialFeed``, and what it made
+before the failure is delivered first, as the two stages apart would.
 
 A chain keeps the observer contract itself — nothing reaches its subscriber after a
 dispose (not even the rest of a batch being emitted) and at most one terminal
@@ -23,12 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from reactivex import Observable, abc
 from reactivex.disposable import SingleAssignmentDisposable
 
-from .._decoders import Decoder
+from .._decoders import Decoder, PartialFeed
+from .._decoders.sse import SSEDataFeed, SSEDataReader, SSEDecoder
 from .._ending import completing
 from .._observable import DirectObservable, subscribe_directly
 from .._tap import current_tap
@@ -43,7 +49,8 @@ class Stage:
     """One decoder in a fused chain.
 
     ``name`` identifies it to a following stage's ``absorb``, which may return one stage
-    equivalent to the previous stage followed by itself (or ``None``).
+    equivalent to the previous stage followed by itself (or ``None``). ``parse_sse``'s
+    stage is named ``"parse_sse"``.
     """
 
     factory: Callable[[], Decoder[Any, Any]]
@@ -51,6 +58,7 @@ class Stage:
     flush_on_error: bool = False
     name: str = ""
     absorb: Callable[[Stage], Stage | None] | None = None
+    sse_data: bool = False  # its decoder also takes a message event's data (feed_sse_data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +75,8 @@ class DecodedObservable(Observable[B]):
     def __init__(self, source: Observable[Any], stages: Sequence[Stage]) -> None:
         super().__init__()  # no subscribe function: _subscribe_core is overridden
         self._upstream = source
-        self._stages = tuple(stages)
+        self._stages = tuple(stages)  # as composed: what a further operator absorbs
+        self._plan: tuple[Stage, ...] | None = None  # as run: made at first subscription
 
     def subscribe(
         self,
@@ -87,11 +96,35 @@ class DecodedObservable(Observable[B]):
     def _subscribe_core(
         self, observer: abc.ObserverBase[B], scheduler: abc.SchedulerBase | None = None
     ) -> abc.DisposableBase:
-        chain = _Chain(self._stages, observer)
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = _planned(self._stages)
+        chain = _Chain(plan, observer)
         chain.upstream.disposable = self._upstream.subscribe(
             chain.on_next, chain.on_error, chain.on_completed, scheduler=scheduler
         )
         return chain
+
+
+def _planned(stages: tuple[Stage, ...]) -> tuple[Stage, ...]:
+    """``stages`` as they run: ``parse_sse`` and an ``sse_data`` stage after it in one."""
+    planned: list[Stage] = []
+    for stage in stages:
+        if planned and planned[-1].name == "parse_sse" and stage.sse_data:
+            planned[-1] = _sse_data_stage(planned[-1], stage)
+        else:
+            planned.append(stage)
+    return tuple(planned)
+
+
+def _sse_data_stage(parse: Stage, reader: Stage) -> Stage:
+    def factory() -> Decoder[Any, Any]:
+        sse = cast(SSEDecoder, parse.factory())
+        return SSEDataFeed(sse, cast(SSEDataReader, reader.factory()))
+
+    reader_end = reader.on_end
+    on_end = None if reader_end is None else (lambda fed: reader_end(fed.consumer))
+    return Stage(factory, on_end, reader.flush_on_error, name=f"parse_sse+{reader.name}")
 
 
 def _ignore(_: Any) -> None:
@@ -138,6 +171,9 @@ class _Chain(abc.DisposableBase):
             return
         try:
             produced = self._feeds[0](item)
+        except PartialFeed as partial:
+            self._settle(self._flow(1, partial.outputs) or _Stop(0, partial.error))
+            return
         except Exception as error:
             self._fail_from(0, error)
             return
@@ -179,6 +215,10 @@ class _Chain(abc.DisposableBase):
             for item in items:
                 try:
                     produced += feed(item)
+                except PartialFeed as partial:
+                    produced += partial.outputs
+                    stop = _Stop(index, partial.error)
+                    break
                 except Exception as error:
                     stop = _Stop(index, error)
                     break
@@ -265,6 +305,7 @@ def decoding(
     flush_on_error: bool = False,
     name: str = "",
     absorb: Callable[[Stage], Stage | None] | None = None,
+    sse_data: bool = False,
 ) -> Callable[[Observable[A]], Observable[B]]:
     """An operator that runs a fresh decoder per subscription.
 
@@ -273,9 +314,10 @@ def decoding(
     the decoder when the input completes normally (used for diagnostics). With
     ``flush_on_error`` (text shaping), what the decoder holds is emitted before an
     upstream error is forwarded, so no text is lost. Applied to the output of another
-    such operator, it fuses with it into one subscription.
+    such operator, it fuses with it into one subscription (``name``, ``absorb`` and
+    ``sse_data``: see ``Stage``).
     """
-    stage = Stage(factory, on_end, flush_on_error, name, absorb)
+    stage = Stage(factory, on_end, flush_on_error, name, absorb, sse_data)
 
     def operator(source: Observable[A]) -> Observable[B]:
         if isinstance(source, DecodedObservable):

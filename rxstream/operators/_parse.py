@@ -47,7 +47,9 @@ def parse_sse(
 def _parse_sse(
     max_event_bytes: int, errors: Literal["replace", "strict"]
 ) -> Operator[bytes | str, SSEEvent]:
-    return decoding(lambda: SSEDecoder(max_event_bytes=max_event_bytes, errors=errors))
+    return decoding(
+        lambda: SSEDecoder(max_event_bytes=max_event_bytes, errors=errors), name="parse_sse"
+    )
 
 
 def parse_ndjson(*, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Operator[bytes | str, Any]:

@@ -43,6 +43,7 @@ def openai_chat_stage(*, text_choice: int | bool | None = False) -> Stage:
         on_end=_log_missing_done,
         name="openai_chat" if text_choice is False else "openai_chat:text",
         absorb=None if text_choice is not False else _absorb,
+        sse_data=True,
     )
 
 
@@ -62,7 +63,7 @@ def _log_missing_done(decoder: OpenAIChatDecoder) -> None:
 
 # Operators hold no state (each subscription builds its own decoders): one object each.
 _OPENAI_CHAT: Operator[SSEEvent | dict[str, Any], Delta] = decoding(
-    OpenAIChatDecoder, on_end=_log_missing_done, name="openai_chat", absorb=_absorb
+    OpenAIChatDecoder, on_end=_log_missing_done, name="openai_chat", absorb=_absorb, sse_data=True
 )
 
 
