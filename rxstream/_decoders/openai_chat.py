@@ -150,7 +150,9 @@ class OpenAIChatDecoder(Decoder[SSEEvent | dict[str, Any], Delta]):
             chunk = msgspec.convert(raw, _Chunk)
         except msgspec.ValidationError as exc:
             raise _not_a_chunk(raw, exc) from None
-        return self._checked(chunk)
+        if chunk.error is not None:
+            raise provider_error({"error": chunk.error}) or ProviderError(str(chunk.error))
+        return self._typed(chunk)
 
     def feed_sse_data(self, data: str, last_event_id: str | None) -> list[Any]:
         """The data of one ``message`` event (from ``parse_sse`` run in one with this)."""
@@ -166,9 +168,6 @@ class OpenAIChatDecoder(Decoder[SSEEvent | dict[str, Any], Delta]):
         except (msgspec.DecodeError, RecursionError):
             loads(data)  # raises the ParseError with position and excerpt
             raise  # pragma: no cover - loads raised already
-        return self._checked(chunk)
-
-    def _checked(self, chunk: _Chunk) -> list[Any]:
         if chunk.error is not None:
             raise provider_error({"error": chunk.error}) or ProviderError(str(chunk.error))
         return self._typed(chunk)

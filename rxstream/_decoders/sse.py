@@ -42,6 +42,7 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
         "_skip_lf",
         "_utf8",
         "_utf8_pending",
+        "read_data",
     )
 
     def __init__(
@@ -67,6 +68,7 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
         self._event_type = ""
         self._last_event_id: str | None = None
         self._retry: int | None = None
+        self.read_data = False  # the last _read() returned data strings, not events
 
     @property
     def last_event_id(self) -> str | None:
@@ -79,16 +81,14 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
         return self._retry
 
     def feed(self, item: bytes | str) -> list[SSEEvent]:
-        text = self._text(item)
-        if not text:
-            return []
-        datas = self._whole_datas(text)
-        if datas is not None:
-            return self._whole_data_events(datas)
-        return self._general(text)
+        read = self._read(item)
+        return self._whole_data_events(read) if self.read_data else read
 
-    def _text(self, item: bytes | str) -> str:
-        """``item`` decoded, without a leading BOM or the LF of a CRLF split before it."""
+    def _read(self, item: bytes | str) -> list[Any]:
+        """The events ``item`` completes, or, when it is whole ``data: …`` events only
+        (the shape of nearly every LLM read), just their data: then ``read_data`` is
+        true, and each has type ``message`` and this decoder's id and retry."""
+        self.read_data = False
         if isinstance(item, str):
             text = item
         elif not self._utf8_pending:
@@ -101,7 +101,7 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
         else:
             text = self._decode_incrementally(item)
         if not text:
-            return text
+            return []
         if self._at_start:
             self._at_start = False
             if text[0] == _BOM:
@@ -110,12 +110,13 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
             self._skip_lf = False
             if text[:1] == "\n":
                 text = text[1:]
-        return text
-
-    def _whole_datas(self, text: str) -> list[str] | None:
-        """The data of each event when ``text`` is whole ``data: …`` events only (the
-        shape of nearly every LLM read), each checked against the size limit; else
-        ``None``. Such events have type ``message`` and this decoder's id and retry."""
+        if "\n" not in text and "\r" not in text:
+            # a piece of a line: small network reads of a long line land here every time
+            self._pending.append(text)
+            self._pending_size += len(text) if text.isascii() else _utf8_size(text)
+            if self._pending_size + self._data_size > self._limit:
+                self._too_large()
+            return []
         if (
             not self._pending
             and not self._data
@@ -131,8 +132,9 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
                 for data in datas:
                     if len(data) >= limit and _utf8_size(data) + 1 > limit:
                         self._too_large()
+                self.read_data = True
                 return datas
-        return None
+        return self._general(text)
 
     def _decode_incrementally(self, item: bytes) -> str:
         try:
@@ -147,18 +149,12 @@ class SSEDecoder(Decoder[bytes | str, SSEEvent]):
         return text
 
     def _general(self, text: str) -> list[SSEEvent]:
-        """Any text, by the spec's line-by-line algorithm."""
+        """Any text with a line end, by the spec's line-by-line algorithm."""
         if "\r" in text:
             if text[-1] == "\r":
                 self._skip_lf = True
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if "\n" not in text:
-            # inline _hold(): small network reads of a long line land here every time
-            self._pending.append(text)
-            self._pending_size += len(text) if text.isascii() else _utf8_size(text)
-            if self._pending_size + self._data_size > self._limit:
-                self._too_large()
-            return []
+        # _read() held a text without a line end: here there is at least one
         lines = text.split("\n")
         tail = lines.pop()
         if self._pending:
@@ -312,22 +308,21 @@ class SSEDataFeed(Decoder[bytes | str, Any]):
         self.done = False
 
     def feed(self, item: bytes | str) -> list[Any]:
+        read = self.sse._read(item)
+        if not read:
+            return read  # most small reads complete nothing
         sse, consumer = self.sse, self.consumer
-        text = sse._text(item)
-        if not text:
-            return []
-        datas = sse._whole_datas(text)
         out: list[Any] = []
         try:
-            if datas is not None:
+            if sse.read_data:
                 feed_data, last_id = consumer.feed_sse_data, sse._last_event_id
-                for data in datas:
+                for data in read:
                     out += feed_data(data, last_id)
                     if consumer.done:
                         break
             else:
                 feed_event = consumer.feed
-                for event in sse._general(text):
+                for event in read:
                     out += feed_event(event)
                     if consumer.done:
                         break

@@ -146,6 +146,8 @@ class _Chain(abc.DisposableBase):
         "_disposed",
         "_emit",
         "_feeds",
+        "_first",
+        "_first_feed",
         "_observer",
         "_stages",
         "_stopped",
@@ -157,6 +159,7 @@ class _Chain(abc.DisposableBase):
         self._stages = stages
         self._decoders = decoders = [stage.factory() for stage in stages]
         self._feeds = [decoder.feed for decoder in decoders]
+        self._first, self._first_feed = decoders[0], self._feeds[0]  # read per network read
         self._observer: abc.ObserverBase[Any] | None = observer
         self._emit: Callable[[Any], None] = observer.on_next
         self._tap = current_tap.get()  # set by telemetry around this subscription, else None
@@ -170,14 +173,14 @@ class _Chain(abc.DisposableBase):
         if self._stopped:
             return
         try:
-            produced = self._feeds[0](item)
+            produced = self._first_feed(item)
         except PartialFeed as partial:
             self._settle(self._flow(1, partial.outputs) or _Stop(0, partial.error))
             return
         except Exception as error:
             self._fail_from(0, error)
             return
-        if self._decoders[0].done:
+        if self._first.done:
             self._settle(self._flow(1, produced) or _Stop(0, None))
         elif produced:
             self._settle(self._flow(1, produced))
@@ -265,7 +268,7 @@ class _Chain(abc.DisposableBase):
                 self._flow(index + 1, held)  # a later stop here changes nothing: error wins
             error = decoders[index].annotate(error)
         observer = self._observer
-        if observer is not None and not self._disposed:
+        if observer is not None:  # None: notified already, or the subscriber left
             self._release()
             observer.on_error(error)
 
@@ -293,7 +296,7 @@ class _Chain(abc.DisposableBase):
             if on_end is not None:
                 on_end(decoders[index])
         observer = self._observer
-        if observer is not None and not self._disposed:
+        if observer is not None:  # None: notified already, or the subscriber left
             self._release()
             observer.on_completed()
 

@@ -181,9 +181,17 @@ async def test_directly_subscribed_chain_delivers_like_reactivex() -> None:
     )
 
 
-async def test_dispose_on_an_item_flushed_at_completion_gets_no_completion() -> None:
-    async def unfinished_sentence() -> Any:
-        yield chunk("Hello there", finish="stop") + b"data: [DONE]\n\n"
+@pytest.mark.parametrize(
+    "body",
+    [
+        chunk("Hello there", finish="stop") + b"data: [DONE]\n\n",  # held until completion
+        chunk("Hello there"),  # no finish_reason: held, then StreamInterrupted at the end
+    ],
+    ids=["then-completion", "then-error"],
+)
+async def test_dispose_on_an_item_flushed_at_the_end_gets_no_ending(body: bytes) -> None:
+    async def answer() -> Any:
+        yield body
 
     seen: list[Any] = []
     subscription: Any = None
@@ -192,27 +200,7 @@ async def test_dispose_on_an_item_flushed_at_completion_gets_no_completion() -> 
         seen.append(text)
         subscription.dispose()
 
-    stream = rs.from_async_iterable(unfinished_sentence()).pipe(
-        ops.parse_sse(), ops.openai_chat(), ops.text(), ops.sentences()
-    )
-    subscription = stream.subscribe(on_next, seen.append, lambda: seen.append("completed"))
-    for _ in range(5):
-        await asyncio.sleep(0)
-    assert seen == ["Hello there"]  # flushed by the completion, which must not follow
-
-
-async def test_dispose_on_an_item_flushed_before_an_error_gets_no_error() -> None:
-    async def cut_short() -> Any:
-        yield chunk("Hello there")  # no finish_reason: StreamInterrupted at the end
-
-    seen: list[Any] = []
-    subscription: Any = None
-
-    def on_next(text: str) -> None:
-        seen.append(text)
-        subscription.dispose()
-
-    stream = rs.from_async_iterable(cut_short()).pipe(
+    stream = rs.from_async_iterable(answer()).pipe(
         ops.parse_sse(), ops.openai_chat(), ops.text(), ops.sentences()
     )
     subscription = stream.subscribe(on_next, seen.append, lambda: seen.append("completed"))
