@@ -74,10 +74,18 @@ def subscribe_directly(
         return Disposable()
 
 
+def is_direct(observable: Observable[Any]) -> bool:
+    """Whether ``observable`` keeps the observer contract itself (see the module
+    docstring), so that it, and what forwards to it unchanged, is subscribed directly."""
+    return bool(getattr(observable, "keeps_contract", False))
+
+
 class DirectObservable(Observable[T]):
     """An ``Observable`` that never emits inside ``subscribe``, emits nothing once
     disposed and at most one terminal notification (a task source): subscribed
     directly (see the module docstring)."""
+
+    keeps_contract = True
 
     def subscribe(
         self,

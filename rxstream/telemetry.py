@@ -24,6 +24,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
 from ._ending import stream_stopped
+from ._observable import DirectObservable, is_direct
 from ._tap import current_tap
 from .models import FinishDelta, Restart, UsageDelta
 from .typing import Operator
@@ -188,7 +189,9 @@ def _spanned(name: str, attributes: dict[str, Any], *, genai: bool) -> Operator[
 
             return Disposable(dispose)
 
-        return Observable(subscribe)
+        # forwarding to a source that keeps the observer contract keeps it too: then
+        # subscribed directly, like the source alone (no wrapper per item)
+        return DirectObservable(subscribe) if is_direct(source) else Observable(subscribe)
 
     return operator
 

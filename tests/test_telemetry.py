@@ -116,6 +116,45 @@ async def test_a_span_ends_when_the_subscriber_leaves_early(telemetry: tuple[Any
     assert span.end_time is not None
 
 
+async def test_a_span_over_a_task_source_keeps_its_contract_subscribed_directly(
+    telemetry: tuple[Any, Any],
+) -> None:
+    # The span over a task-source pipeline is subscribed as directly as the pipeline
+    # alone (no wrapper per item): a dispose inside one read still stops that read's
+    # remaining items, nothing follows it, and the span ends as cancelled.
+    import asyncio
+
+    import msgspec
+
+    from rxstream._observable import is_direct
+    from rxstream.telemetry import chat_span
+
+    def data(content: str, finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": {"content": content}, "finish_reason": finish}
+        return b"data: " + msgspec.json.encode({"choices": [choice]}) + b"\n\n"
+
+    async def one_read() -> Any:
+        yield data("a") + data("b") + data("c", "stop") + b"data: [DONE]\n\n"
+
+    spans, _ = telemetry
+    texts = rs.from_async_iterable(one_read()).pipe(ops.parse_sse(), ops.openai_chat(), ops.text())
+    spanned = texts.pipe(chat_span(model="m", provider="openai"))
+    assert is_direct(spanned)
+    seen: list[Any] = []
+    subscription: Any = None
+
+    def on_next(text: str) -> None:
+        seen.append(text)
+        subscription.dispose()
+
+    subscription = spanned.subscribe(on_next, seen.append, lambda: seen.append("completed"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert seen == ["a"]
+    (span,) = spans.get_finished_spans()
+    assert span.attributes["rxstream.cancelled"] is True
+
+
 async def test_trace_wraps_a_stage_of_your_own(telemetry: tuple[Any, Any]) -> None:
     spans, _ = telemetry
     items = await rs.collect(rs.from_chunks(["a", "b", "c"]).pipe(ops.trace("render", page=3)))

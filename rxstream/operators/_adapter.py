@@ -36,7 +36,7 @@ from reactivex.disposable import SingleAssignmentDisposable
 from .._decoders import Decoder, PartialFeed
 from .._decoders.sse import SSEDataFeed, SSEDataReader, SSEDecoder
 from .._ending import completing
-from .._observable import DirectObservable, subscribe_directly
+from .._observable import is_direct, subscribe_directly
 from .._tap import current_tap
 
 A = TypeVar("A")
@@ -89,9 +89,14 @@ class DecodedObservable(Observable[B]):
         """As ``Observable.subscribe``; directly (no trampoline, no wrapper per item) when
         the upstream is one of rxstream's task sources, which never emit inside
         ``subscribe``."""
-        if isinstance(self._upstream, DirectObservable):
+        if self.keeps_contract:
             return subscribe_directly(self, on_next, on_error, on_completed, scheduler=scheduler)
         return super().subscribe(on_next, on_error, on_completed, scheduler=scheduler)
+
+    @property
+    def keeps_contract(self) -> bool:
+        """Over a source that keeps the observer contract, a chain keeps it too."""
+        return is_direct(self._upstream)
 
     def _subscribe_core(
         self, observer: abc.ObserverBase[B], scheduler: abc.SchedulerBase | None = None
